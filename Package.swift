@@ -1,0 +1,81 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Every target is built in the Swift 6 language mode, so strict concurrency
+// checking is on everywhere; the FUSE callbacks run on libfuse's own threads
+// and must not touch unchecked shared state.
+let package = Package(
+    name: "faultbench",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "faultbench", targets: ["faultbench"]),
+        .library(name: "ExecutionPatterns", targets: ["ExecutionPatterns"]),
+        .library(name: "FaultEngine", targets: ["FaultEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    ],
+    targets: [
+        // libfuse3, found through pkg-config; the shim header re-exports what
+        // Swift cannot import (macros, compound literals, GNU-only constants).
+        .systemLibrary(
+            name: "CFuse",
+            path: "Sources/CFuse",
+            pkgConfig: "fuse3",
+            providers: [.apt(["libfuse3-dev"])]
+        ),
+        // The one chokepoint every system call goes through: EINTR retried,
+        // errno returned as a typed value.
+        .target(
+            name: "SystemCalls",
+            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
+        ),
+        // Pure Swift: rules, triggers, seeded randomness, trace, durability
+        // bookkeeping. No FUSE and no I/O, so it is tested with a fake clock.
+        .target(
+            name: "FaultEngine",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "FaultFS",
+            dependencies: [
+                "CFuse", "SystemCalls", "FaultEngine",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ExecutionPatterns",
+            dependencies: [
+                "SystemCalls",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+        .target(
+            name: "Harness",
+            dependencies: ["FaultFS", "FaultEngine", "ExecutionPatterns"]
+        ),
+        .executableTarget(
+            name: "faultbench",
+            dependencies: [
+                "Harness", "FaultFS", "FaultEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Shared helpers for tests that mount: temporary directories, starting
+        // the built binary, waiting for the mount, always unmounting.
+        .target(
+            name: "FaultFSTestSupport",
+            dependencies: ["SystemCalls"],
+            path: "Tests/FaultFSTestSupport"
+        ),
+        .testTarget(name: "FaultEngineTests", dependencies: ["FaultEngine"]),
+        .testTarget(name: "FaultFSTests", dependencies: ["FaultFS", "FaultFSTestSupport", "SystemCalls"]),
+        .testTarget(name: "ExecutionPatternsTests", dependencies: ["ExecutionPatterns", "FaultFSTestSupport"]),
+    ]
+)

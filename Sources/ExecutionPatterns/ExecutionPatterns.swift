@@ -1,0 +1,1 @@
+// The ExecutionPatterns module; see DESIGN.md for its role.

@@ -1,0 +1,1 @@
+// The FaultEngine module; see DESIGN.md for its role.

@@ -1,0 +1,2 @@
+// The FaultFS module; see DESIGN.md for its role.
+import CFuse

@@ -1,0 +1,1 @@
+// The Harness module; see DESIGN.md for its role.

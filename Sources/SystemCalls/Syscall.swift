@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import SystemPackage
+
+/// The one place where faultbench calls into the kernel.
+///
+/// Every system call is made through these functions so that EINTR is
+/// retried in exactly one spot and errno leaves as a typed `Errno` value,
+/// never as a global read later by someone else.
+public enum Syscall {
+    /// Runs a call that returns -1 and sets errno on failure.
+    @inline(__always)
+    public static func run(_ call: () -> Int32) -> Result<Int32, Errno> {
+        while true {
+            let result = call()
+            if result != -1 { return .success(result) }
+            let code = errno
+            if code == EINTR { continue }
+            return .failure(Errno(rawValue: code))
+        }
+    }
+
+    /// Runs a call that returns a byte count (or -1 and errno).
+    @inline(__always)
+    public static func count(_ call: () -> Int) -> Result<Int, Errno> {
+        while true {
+            let result = call()
+            if result != -1 { return .success(result) }
+            let code = errno
+            if code == EINTR { continue }
+            return .failure(Errno(rawValue: code))
+        }
+    }
+
+    /// Runs a call that returns a pointer (or nil and errno).
+    @inline(__always)
+    public static func pointer<T>(_ call: () -> T?) -> Result<T, Errno> {
+        while true {
+            if let result = call() { return .success(result) }
+            let code = errno
+            if code == EINTR { continue }
+            return .failure(Errno(rawValue: code))
+        }
+    }
+
+    /// Runs a call that returns 0 or a positive errno (pthread style).
+    @inline(__always)
+    public static func direct(_ call: () -> Int32) -> Result<Void, Errno> {
+        while true {
+            let code = call()
+            if code == 0 { return .success(()) }
+            if code == EINTR { continue }
+            return .failure(Errno(rawValue: code))
+        }
+    }
+}
+
+extension Result where Failure == Errno {
+    /// The errno of a failed call, or nil.
+    @inlinable
+    public var errno: Errno? {
+        if case .failure(let e) = self { return e }
+        return nil
+    }
+}

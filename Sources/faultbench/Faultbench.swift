@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Faultbench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "faultbench",
+        abstract: "Injects file-system faults through FUSE and measures what resilience patterns prevent."
+    )
+}
