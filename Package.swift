@@ -43,7 +43,7 @@ let package = Package(
         .target(
             name: "FaultFS",
             dependencies: [
-                "CFuse", "SystemCalls", "FaultEngine",
+                "CFuse", "SystemCalls",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -58,12 +58,12 @@ let package = Package(
         ),
         .target(
             name: "Harness",
-            dependencies: ["FaultFS", "FaultEngine", "ExecutionPatterns"]
+            dependencies: ["FaultFS"]
         ),
         .executableTarget(
             name: "faultbench",
             dependencies: [
-                "Harness", "FaultFS", "FaultEngine",
+                "Harness", "FaultFS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -54,6 +54,29 @@ static inline int cfuse_syncfs(int fd) {
     return (int)syscall(SYS_syncfs, fd);
 }
 
+// Per-thread credentials: the raw system calls change only the calling
+// thread (glibc's wrappers would broadcast setgroups to every thread), which
+// is what lets a worker create a file as its caller while others go on.
+static inline int cfuse_setfsuid(uid_t uid) {
+    return (int)syscall(SYS_setfsuid, uid);
+}
+
+static inline int cfuse_setfsgid(gid_t gid) {
+    return (int)syscall(SYS_setfsgid, gid);
+}
+
+static inline int cfuse_setgroups_thread(size_t count, const gid_t *groups) {
+    return (int)syscall(SYS_setgroups, count, groups);
+}
+
+static inline long cfuse_gettid(void) {
+    return syscall(SYS_gettid);
+}
+
+static inline off_t cfuse_lseek(int fd, off_t offset, int whence) {
+    return lseek(fd, offset, whence);
+}
+
 // dirent.d_name imports as a 256-element tuple.
 static inline const char *cfuse_dirent_name(const struct dirent *entry) {
     return entry->d_name;

@@ -4,6 +4,11 @@ import ArgumentParser
 struct Faultbench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "faultbench",
-        abstract: "Injects file-system faults through FUSE and measures what resilience patterns prevent."
+        abstract: "Injects file-system faults through FUSE and measures what resilience patterns prevent.",
+        subcommands: [MountCommand.self, UnmountCommand.self]
     )
+
+    static func main() {
+        mainReportingFailures()
+    }
 }

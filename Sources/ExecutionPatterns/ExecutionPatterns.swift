@@ -1,1 +1,0 @@
-// The ExecutionPatterns module; see DESIGN.md for its role.

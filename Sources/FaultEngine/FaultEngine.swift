@@ -1,1 +1,0 @@
-// The FaultEngine module; see DESIGN.md for its role.

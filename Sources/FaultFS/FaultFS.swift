@@ -1,2 +1,0 @@
-// The FaultFS module; see DESIGN.md for its role.
-import CFuse

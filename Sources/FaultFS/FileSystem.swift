@@ -1,0 +1,163 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CFuse
+import SystemCalls
+import SystemPackage
+
+/// The passthrough filesystem: every FUSE request answered with the same
+/// system call on the backing directory, through descriptors relative to it.
+///
+/// One instance serves one mount. libfuse reaches it through the session's
+/// userdata pointer from its worker threads, so everything in it is either
+/// immutable or behind a lock.
+final class FileSystem: Sendable {
+    let inodes: InodeTable
+    let cache: CachePolicy
+    /// The daemon's own credentials, restored after acting as a caller.
+    private let ownUID: uid_t
+    private let ownGID: gid_t
+    private let ownGroups: [gid_t]
+
+    init(rootFD: Int32, rootStat: stat, cache: CachePolicy) {
+        let root = Inode(fd: rootFD, key: InodeKey(rootStat), fileType: S_IFDIR, lookupCount: 2)
+        self.inodes = InodeTable(root: root)
+        self.cache = cache
+        self.ownUID = geteuid()
+        self.ownGID = getegid()
+        let count = getgroups(0, nil)
+        var groups = [gid_t](repeating: 0, count: Int(max(count, 0)))
+        if count > 0 { _ = getgroups(count, &groups) }
+        self.ownGroups = groups
+    }
+
+    // MARK: - Replies
+
+    @inline(__always)
+    func reply(_ req: fuse_req_t, _ error: Errno) {
+        fuse_reply_err(req, error.rawValue)
+    }
+
+    @inline(__always)
+    func replyResult(_ req: fuse_req_t, _ result: Result<Int32, Errno>) {
+        switch result {
+        case .success: fuse_reply_err(req, 0)
+        case .failure(let e): fuse_reply_err(req, e.rawValue)
+        }
+    }
+
+    /// Replies with a new entry, taking its lookup reference back if the
+    /// kernel did not get it (an interrupted request).
+    func replyEntry(_ req: fuse_req_t, _ result: Result<(Inode, stat), Errno>) {
+        switch result {
+        case .failure(let e):
+            fuse_reply_err(req, e.rawValue)
+        case .success(let (inode, st)):
+            var entry = makeEntryParam(inode, st)
+            if fuse_reply_entry(req, &entry) != 0 {
+                inodes.forget(inode, count: 1)
+            }
+        }
+    }
+
+    func makeEntryParam(_ inode: Inode, _ st: stat) -> fuse_entry_param {
+        var entry = fuse_entry_param()
+        entry.ino = inodes.nodeid(of: inode)
+        entry.generation = 0
+        entry.attr = st
+        entry.attr_timeout = cache.attrTimeout
+        entry.entry_timeout = cache.entryTimeout
+        return entry
+    }
+
+    // MARK: - Names and lookup
+
+    /// A name from the kernel is a single path component; anything else
+    /// (a slash, `.` or `..`) could walk out of the backing directory, so it
+    /// is refused before it reaches a system call.
+    @inline(__always)
+    func checkName(_ name: UnsafePointer<CChar>) -> Errno? {
+        let first = name[0]
+        if first == 0 { return .noSuchFileOrDirectory }
+        if first == 0x2E /* . */ {
+            if name[1] == 0 || (name[1] == 0x2E && name[2] == 0) { return .invalidArgument }
+        }
+        if strchr(name, 0x2F /* / */) != nil { return .invalidArgument }
+        return nil
+    }
+
+    func statOf(_ inode: Inode) -> Result<stat, Errno> {
+        var st = stat()
+        return Syscall.run { fstatat(inode.fd, "", &st, cfuse_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) }.map { _ in st }
+    }
+
+    /// Finds `name` in `parent` and counts one kernel reference to it.
+    func lookup(parent: Inode, name: UnsafePointer<CChar>) -> Result<(Inode, stat), Errno> {
+        if let bad = checkName(name) { return .failure(bad) }
+        // O_NOFOLLOW with O_PATH opens a symlink itself: the daemon never
+        // follows a link, so no link can lead it outside the backing tree.
+        let opened = Syscall.run { openat(parent.fd, name, cfuse_O_PATH | O_NOFOLLOW | O_CLOEXEC) }
+        guard case .success(let fd) = opened else { return .failure(opened.errno!) }
+        var st = stat()
+        if case .failure(let e) = Syscall.run({ fstatat(fd, "", &st, cfuse_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) }) {
+            _ = close(fd)
+            return .failure(e)
+        }
+        let (inode, adopted) = inodes.reference(fd: fd, st: st)
+        if !adopted { _ = close(fd) }
+        return .success((inode, st))
+    }
+
+    // MARK: - Acting as the caller
+
+    /// Runs `body` with this thread's filesystem credentials set to the
+    /// caller's, so files it creates belong to the caller and the backing
+    /// filesystem checks the caller's permissions (including supplementary
+    /// groups and set-group-ID directories) exactly as it would natively.
+    func asCaller<T>(_ req: fuse_req_t, _ body: () -> T) -> T {
+        let ctx = fuse_req_ctx(req)!.pointee
+        if ctx.uid == ownUID && ctx.gid == ownGID { return body() }
+        var groups = [gid_t](repeating: 0, count: 64)
+        var count = fuse_req_getgroups(req, Int32(groups.count), &groups)
+        if count > groups.count {
+            groups = [gid_t](repeating: 0, count: Int(count))
+            count = fuse_req_getgroups(req, Int32(groups.count), &groups)
+        }
+        let groupCount = max(0, min(Int(count), groups.count))
+        _ = groups.withUnsafeBufferPointer { cfuse_setgroups_thread(groupCount, $0.baseAddress) }
+        _ = cfuse_setfsgid(ctx.gid)
+        _ = cfuse_setfsuid(ctx.uid)
+        defer {
+            // The user id first: going back to root restores the
+            // capabilities needed to restore the groups.
+            _ = cfuse_setfsuid(ownUID)
+            _ = cfuse_setfsgid(ownGID)
+            _ = ownGroups.withUnsafeBufferPointer { cfuse_setgroups_thread(ownGroups.count, $0.baseAddress) }
+        }
+        return body()
+    }
+
+    // MARK: - Open flags
+
+    /// Chooses the kernel caching for a new open file handle.
+    func configureOpen(_ fi: UnsafeMutablePointer<fuse_file_info>) {
+        let access = fi.pointee.flags & O_ACCMODE
+        if access == O_WRONLY && cache.directIOForWriteOnly {
+            // A writer that never reads gains nothing from the page cache,
+            // and skipping it roughly halves the copies per write.
+            fi.pointee.direct_io = 1
+        } else if cache.keepCache {
+            fi.pointee.keep_cache = 1
+        }
+        if cache.noFlush { fi.pointee.noflush = 1 }
+    }
+}
+
+/// How much the kernel may cache for files no fault rule targets.
+struct CachePolicy: Sendable {
+    var entryTimeout: Double
+    var attrTimeout: Double
+    var keepCache: Bool
+    var directIOForWriteOnly: Bool
+    var noFlush: Bool
+}

@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The identity of a file in the backing filesystem.
+struct InodeKey: Hashable, Sendable {
+    let device: UInt64
+    let inode: UInt64
+
+    init(_ st: stat) {
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+    }
+}
+
+/// One file the kernel knows about, pinned by an O_PATH descriptor.
+///
+/// Holding an O_PATH descriptor, not a path, is what makes a file that was
+/// renamed or unlinked while open keep working: every operation goes through
+/// the descriptor, so no `.fuse_hidden*` copy is ever needed.
+///
+/// The kernel names the node by the address of this object (its nodeid), so
+/// the object must stay alive until the kernel forgets it; `InodeTable` owns it.
+final class Inode: @unchecked Sendable {
+    // @unchecked: `fd`, `key` and `isDirectory` never change; `lookupCount`
+    // is only read or written with the table's mutex held.
+    let fd: Int32
+    let key: InodeKey
+    let fileType: mode_t
+    var lookupCount: UInt64
+
+    init(fd: Int32, key: InodeKey, fileType: mode_t, lookupCount: UInt64) {
+        self.fd = fd
+        self.key = key
+        self.fileType = fileType
+        self.lookupCount = lookupCount
+    }
+
+    var isSymlink: Bool { fileType == S_IFLNK }
+
+    /// `/proc/self/fd/N`: how calls that cannot take an O_PATH descriptor
+    /// (open, chmod, truncate, xattrs) reach the same file.
+    var procPath: String { "/proc/self/fd/\(fd)" }
+}

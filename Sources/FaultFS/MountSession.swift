@@ -1,0 +1,161 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CFuse
+import Synchronization
+import SystemCalls
+import SystemPackage
+
+/// A libfuse session pointer that may cross threads.
+struct SessionHandle: @unchecked Sendable {
+    // @unchecked: libfuse's session functions used here (receive, process,
+    // exit, exited) are documented as safe to call from several threads.
+    let pointer: OpaquePointer
+}
+
+/// Serves one mount: creates the session, runs the worker threads, and takes
+/// the mount down on a shutdown signal or when it is unmounted from outside.
+public enum FaultFSServer {
+    /// Mounts, serves until SIGINT, SIGTERM or SIGHUP (or an external
+    /// unmount), then unmounts.
+    ///
+    /// - Parameter onMounted: called once the mount is in place, before
+    ///   requests are served (the caller prints its "mounted" line there).
+    public static func serve(_ config: MountConfiguration, onMounted: () -> Void) -> Result<Void, MountError> {
+        let paths: Preflight.Paths
+        switch Preflight.check(config) {
+        case .failure(let e): return .failure(e)
+        case .success(let p): paths = p
+        }
+
+        // Requests are answered from 1 MiB buffers; without this glibc maps
+        // and unmaps one per reply.
+        _ = mallopt(cfuse_M_MMAP_THRESHOLD, 64 << 20)
+        _ = mallopt(cfuse_M_TRIM_THRESHOLD, 128 << 20)
+        // The kernel has already applied the caller's umask to every mode.
+        _ = umask(0)
+
+        let opened = Syscall.run { open(paths.backing, cfuse_O_PATH | O_DIRECTORY | O_CLOEXEC) }
+        guard case .success(let rootFD) = opened else {
+            return .failure(.backingInaccessible(config.backing, reason: opened.errno!.description))
+        }
+        var rootStat = stat()
+        if case .failure(let e) = Syscall.run({ fstatat(rootFD, "", &rootStat, cfuse_AT_EMPTY_PATH) }) {
+            _ = close(rootFD)
+            return .failure(.backingInaccessible(config.backing, reason: e.description))
+        }
+
+        let fs = FileSystem(rootFD: rootFD, rootStat: rootStat, cache: CachePolicy(
+            entryTimeout: config.cacheTimeout, attrTimeout: config.cacheTimeout,
+            keepCache: true, directIOForWriteOnly: true, noFlush: true))
+        let userdata = Unmanaged.passRetained(fs)
+        defer {
+            userdata.release()
+            _ = close(rootFD)
+        }
+
+        var ops = LowLevelOperations.make()
+        var arguments = ["faultbench", "-o", mountOptions(backing: paths.backing)]
+        if config.debug { arguments.append("-d") }
+        let session: OpaquePointer? = withFuseArguments(arguments) { args in
+            fuse_session_new(args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, userdata.toOpaque())
+        }
+        guard let session else { return .failure(.mountFailed(mountpoint: config.mountpoint)) }
+        defer { fuse_session_destroy(session) }
+
+        // Signals are taken synchronously by this thread; the workers never
+        // see them. A shell that started us with `&` set SIGINT to ignored,
+        // and an ignored signal is never delivered, so restore the defaults.
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1] { _ = cfuse_sigaction_default(signal) }
+        _ = cfuse_sigaction_ignore(SIGPIPE)
+        _ = cfuse_mask_shutdown_signals(SIG_BLOCK)
+
+        if fuse_session_mount(session, paths.mountpoint) != 0 {
+            return .failure(.mountFailed(mountpoint: config.mountpoint))
+        }
+        let connection = MountTable.entry(at: paths.mountpoint)?.minor
+        onMounted()
+        if config.daemonize { _ = fuse_daemonize(0) }
+
+        let handle = SessionHandle(pointer: session)
+        let workers = WorkerPool(session: handle, count: max(1, config.threads),
+                                 spinNanoseconds: UInt64(max(0, config.spinMicroseconds)) * 1000)
+        workers.start()
+
+        // Wait for a shutdown signal, or for SIGUSR1 from the last worker
+        // when the mount went away by itself.
+        while true {
+            let signal = cfuse_wait_shutdown_signal()
+            if signal == SIGUSR1 && !workers.allStopped { continue }
+            if signal < 0 { continue }
+            break
+        }
+        fuse_session_exit(session)
+        if !workers.allStopped {
+            detach(paths.mountpoint)
+            // Open files keep a detached mount alive, and its requests would
+            // hang once the workers stop; give them a moment, then abort the
+            // connection so they fail with ENOTCONN instead.
+            if !workers.waitForStop(nanoseconds: 1_000_000_000), let connection {
+                abortConnection(connection)
+            }
+        }
+        workers.join()
+        fuse_session_unmount(session)
+        return .success(())
+    }
+
+    /// Options for every mount: other users' processes may use it (pjdfstest
+    /// and the permission tests switch users), the kernel enforces
+    /// permissions, and libfuse's watchdog unmounts if we are killed.
+    static func mountOptions(backing: String) -> String {
+        var options = ["default_permissions", "auto_unmount", "fsname=faultbench", "subtype=faultbench"]
+        if geteuid() == 0 || (readWholeFile("/etc/fuse.conf")?.contains("\nuser_allow_other") ?? false) {
+            options.append("allow_other")
+        }
+        return options.joined(separator: ",")
+    }
+
+    /// Lazily unmounts, so a busy mount leaves the namespace at once.
+    static func detach(_ mountpoint: String) {
+        if geteuid() == 0 {
+            _ = Syscall.run { cfuse_umount2(mountpoint, cfuse_MNT_DETACH) }
+        } else {
+            _ = runProgram("fusermount3", ["-u", "-z", mountpoint])
+        }
+    }
+
+    static func abortConnection(_ connection: UInt32) {
+        let path = "/sys/fs/fuse/connections/\(connection)/abort"
+        guard case .success(let fd) = Syscall.run({ open(path, O_WRONLY | O_CLOEXEC) }) else { return }
+        _ = Syscall.count { write(fd, "1", 1) }
+        _ = close(fd)
+    }
+}
+
+/// Builds libfuse's `fuse_args` from Swift strings (FUSE_ARGS_INIT is a
+/// compound literal Swift cannot import).
+func withFuseArguments<T>(_ arguments: [String], _ body: (UnsafeMutablePointer<fuse_args>) -> T) -> T {
+    let argv = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: arguments.count + 1)
+    for (i, argument) in arguments.enumerated() { argv[i] = strdup(argument) }
+    argv[arguments.count] = nil
+    var args = fuse_args(argc: Int32(arguments.count), argv: argv, allocated: 0)
+    defer {
+        // libfuse may have replaced argv with its own copy while parsing.
+        if args.allocated != 0 { fuse_opt_free_args(&args) }
+        for i in 0..<arguments.count { free(argv[i]) }
+        argv.deallocate()
+    }
+    return body(&args)
+}
+
+/// Runs a program found on PATH and waits for it; returns its exit status.
+func runProgram(_ name: String, _ arguments: [String]) -> Int32 {
+    var pid: pid_t = 0
+    let argv: [UnsafeMutablePointer<CChar>?] = ([name] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    guard posix_spawnp(&pid, name, nil, nil, argv, environ) == 0 else { return 127 }
+    var status: Int32 = 0
+    _ = Syscall.run { waitpid(pid, &status, 0) }
+    return (status >> 8) & 0xff
+}

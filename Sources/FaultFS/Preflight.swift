@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SystemCalls
+import SystemPackage
+
+/// Checks everything that can be checked before mounting, so bad input gets
+/// one clear message and nothing is mounted.
+enum Preflight {
+    /// The canonical backing and mount point paths, once both are usable.
+    struct Paths {
+        var backing: String
+        var mountpoint: String
+    }
+
+    static func check(_ config: MountConfiguration) -> Result<Paths, MountError> {
+        var st = stat()
+        switch Syscall.run({ stat(config.backing, &st) }) {
+        case .failure(.noSuchFileOrDirectory), .failure(.notDirectory):
+            return .failure(.backingMissing(config.backing))
+        case .failure(let e):
+            return .failure(.backingInaccessible(config.backing, reason: e.description))
+        case .success:
+            if st.st_mode & S_IFMT != S_IFDIR { return .failure(.backingNotDirectory(config.backing)) }
+        }
+
+        switch Syscall.run({ stat(config.mountpoint, &st) }) {
+        case .failure(.noSuchFileOrDirectory):
+            return .failure(.mountpointMissing(config.mountpoint))
+        case .failure(.socketNotConnected):
+            return .failure(.mountpointStale(config.mountpoint))
+        case .failure(let e):
+            return .failure(.mountpointInaccessible(config.mountpoint, reason: e.description))
+        case .success:
+            if st.st_mode & S_IFMT != S_IFDIR { return .failure(.mountpointNotDirectory(config.mountpoint)) }
+        }
+
+        guard let backing = canonical(config.backing) else {
+            return .failure(.backingInaccessible(config.backing, reason: Errno(rawValue: errno).description))
+        }
+        guard let mountpoint = canonical(config.mountpoint) else {
+            return .failure(.mountpointInaccessible(config.mountpoint, reason: Errno(rawValue: errno).description))
+        }
+        if mountpoint == backing || mountpoint.hasPrefix(backing == "/" ? "/" : backing + "/") {
+            return .failure(.mountpointInsideBacking(mountpoint: config.mountpoint, backing: config.backing))
+        }
+        if MountTable.entry(at: mountpoint) != nil {
+            return .failure(.mountpointAlreadyMounted(config.mountpoint))
+        }
+        switch isEmptyDirectory(mountpoint) {
+        case .failure(let e): return .failure(.mountpointInaccessible(config.mountpoint, reason: e.description))
+        case .success(false): return .failure(.mountpointNotEmpty(config.mountpoint))
+        case .success(true): break
+        }
+
+        switch Syscall.run({ open(config.fuseDevice, O_RDWR | O_CLOEXEC) }) {
+        case .failure(.noSuchFileOrDirectory):
+            return .failure(.deviceMissing(config.fuseDevice))
+        case .failure(let e):
+            return .failure(.deviceNotPermitted(config.fuseDevice, reason: e.description))
+        case .success(let fd):
+            _ = close(fd)
+        }
+
+        if findFusermount() == nil { return .failure(.fusermountMissing) }
+        return .success(Paths(backing: backing, mountpoint: mountpoint))
+    }
+
+    static func canonical(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    static func isEmptyDirectory(_ path: String) -> Result<Bool, Errno> {
+        guard let dir = opendir(path) else { return .failure(Errno(rawValue: errno)) }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { return .success(false) }
+        }
+        return .success(true)
+    }
+
+    /// libfuse needs fusermount3 to watch the mount for `auto_unmount`, the
+    /// option that removes the mount when the daemon is killed.
+    static func findFusermount() -> String? {
+        var candidates = ["/usr/bin/fusermount3", "/bin/fusermount3"]
+        if let path = getenv("PATH") {
+            candidates += String(cString: path).split(separator: ":").map { "\($0)/fusermount3" }
+        }
+        return candidates.first { access($0, X_OK) == 0 }
+    }
+}
