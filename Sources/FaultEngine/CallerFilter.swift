@@ -1,0 +1,52 @@
+/// Which callers a rule applies to: all, or those in `include`, less those in `exclude`.
+///
+/// Harnesses exclude themselves and the oracle so that only the workload is faulted.
+public struct CallerFilter: Sendable, Hashable {
+    /// If not empty, only callers matching one of these.
+    public var include: [CallerMatch]
+    /// Never callers matching one of these.
+    public var exclude: [CallerMatch]
+
+    /// Creates a filter; the default admits every caller.
+    public init(include: [CallerMatch] = [], exclude: [CallerMatch] = []) {
+        self.include = include
+        self.exclude = exclude
+    }
+
+    /// Whether the filter admits every caller, so matching can be skipped.
+    public var admitsAll: Bool { include.isEmpty && exclude.isEmpty }
+
+    /// Whether `caller` passes; asks the resolver only for name or executable entries, at most once each.
+    func admits(_ caller: Caller, resolver: (any CallerResolver)?) -> Bool {
+        if admitsAll { return true }
+        var lookup = CallerLookup(pid: caller.pid, resolver: resolver)
+        if !include.isEmpty, !include.contains(where: { lookup.matches($0) }) { return false }
+        return !exclude.contains(where: { lookup.matches($0) })
+    }
+}
+
+/// Resolves a caller's name and executable lazily, once per call.
+struct CallerLookup {
+    let pid: Int32
+    let resolver: (any CallerResolver)?
+    private var name: String??
+    private var executable: String??
+
+    init(pid: Int32, resolver: (any CallerResolver)?) {
+        self.pid = pid
+        self.resolver = resolver
+    }
+
+    mutating func matches(_ match: CallerMatch) -> Bool {
+        switch match {
+        case .pid(let p):
+            return p == pid
+        case .name(let wanted):
+            if name == nil { name = .some(resolver?.name(of: pid)) }
+            return name! == wanted
+        case .executable(let wanted):
+            if executable == nil { executable = .some(resolver?.executable(of: pid)) }
+            return executable! == wanted
+        }
+    }
+}

@@ -1,0 +1,268 @@
+import Synchronization
+
+/// Decides, for every filesystem call, whether and how to inject a fault; pure apart from its clock.
+///
+/// FaultFS calls `decide` on every FUSE operation. When no rule is armed,
+/// `isArmed` (one atomic load) lets it skip the engine entirely. When rules are
+/// armed but none matches, `decide` does not allocate: it tests each rule's
+/// operation bit mask, then matches the precompiled glob against the path's
+/// UTF-8 bytes in place; strings are built and the trace appended only when a
+/// fault fires. The first call on a new (path, operation) that a rule targets
+/// allocates one dictionary entry for its ordinal. A rule that filters callers
+/// by name or executable asks the resolver, which allocates, but only after the
+/// call has matched that rule's path and operations.
+///
+/// Rules are tried in arming order. Delays of every firing delay rule add up;
+/// the first other rule that fires sets the effect, and later non-delay rules
+/// are not evaluated for that call (their counters and streams do not move).
+public final class FaultEngine: Sendable {
+    private let seed: UInt64
+    private let clock: any EngineClock
+    private let resolver: (any CallerResolver)?
+    private let startedAt: UInt64
+    private let armed = Atomic<Bool>(false)
+    private let state = Mutex(EngineState())
+
+    /// Creates an engine with no rules.
+    /// - Parameters:
+    ///   - seed: The run seed; each rule's stream derives from it and the rule's name.
+    ///   - clock: The source of time for windows, delays' trace times and `t`.
+    ///   - resolver: Names callers for rules that filter by process name or executable.
+    public init(seed: UInt64, clock: any EngineClock, resolver: (any CallerResolver)? = nil) {
+        self.seed = seed
+        self.clock = clock
+        self.resolver = resolver
+        self.startedAt = clock.now()
+    }
+
+    /// Creates an engine that injects exactly the faults of a recorded trace, matched by op, path and ordinal.
+    public convenience init(replaying trace: [TraceEvent], clock: any EngineClock) {
+        self.init(seed: 0, clock: clock)
+        state.withLock { $0.replay = ReplayBook(trace) }
+        armed.store(!trace.isEmpty, ordering: .releasing)
+    }
+
+    /// Whether any rule (or replay) is armed; one atomic load, so FaultFS checks it before anything else.
+    public var isArmed: Bool { armed.load(ordering: .acquiring) }
+
+    /// Arms a rule; its window starts now.
+    /// - Returns: The handle to clear it with.
+    /// - Throws: `PlanError` if a value is out of range or the name is taken.
+    @discardableResult
+    public func arm(_ rule: FaultRule) throws(PlanError) -> RuleID {
+        try rule.validate()
+        let now = clock.now()
+        let result: Result<RuleID, PlanError> = state.withLock { state in
+            let id = RuleID(rawValue: state.nextID)
+            let name = rule.name ?? "\(rule.fault.kind.rawValue)-\(id.rawValue)"
+            if state.rules.contains(where: { $0.name == name }) {
+                return .failure(PlanError(field: "rule.name", message: "\"\(name)\" is already armed; give each rule its own name."))
+            }
+            state.nextID += 1
+            state.rules.append(ArmedRule(id: id, name: name, rule: rule, armedAt: now, seed: seed))
+            return .success(id)
+        }
+        let id = try result.get()
+        armed.store(true, ordering: .releasing)
+        return id
+    }
+
+    /// Arms every rule of a plan in order; stops at the first bad rule, leaving earlier ones armed.
+    @discardableResult
+    public func arm(_ plan: Plan) throws(PlanError) -> [RuleID] {
+        var ids: [RuleID] = []
+        for (index, rule) in plan.rules.enumerated() {
+            do throws(PlanError) {
+                ids.append(try arm(rule))
+            } catch {
+                var error = error
+                if error.field.hasPrefix("rule.") { error.field = "rules[\(index)]." + error.field.dropFirst(5) }
+                if let line = plan.lines[index] { error.line = line; error.file = plan.file }
+                throw error
+            }
+        }
+        return ids
+    }
+
+    /// Clears one rule. - Returns: Whether it was armed.
+    @discardableResult
+    public func clear(_ id: RuleID) -> Bool {
+        state.withLock { state in
+            guard let index = state.rules.firstIndex(where: { $0.id == id }) else { return false }
+            state.rules.remove(at: index)
+            armed.store(!state.rules.isEmpty || state.replay != nil, ordering: .releasing)
+            return true
+        }
+    }
+
+    /// Clears every rule and any replay; the trace and ordinals are kept.
+    public func clearAll() {
+        state.withLock { state in
+            state.rules.removeAll()
+            state.replay = nil
+            armed.store(false, ordering: .releasing)
+        }
+    }
+
+    /// The armed rules with their counters, in arming order.
+    public func rules() -> [RuleStatus] {
+        state.withLock { state in
+            state.rules.map { RuleStatus(id: $0.id, name: $0.name, rule: $0.rule, matched: $0.matched, fired: $0.fired) }
+        }
+    }
+
+    /// Whether any armed rule's glob matches `path`; FaultFS uses direct I/O and no attribute caching for such paths.
+    public func targets(path: String) -> Bool {
+        guard isArmed else { return false }
+        var path = path
+        return path.withUTF8 { utf8 in
+            state.withLock { state in
+                if let replay = state.replay, replay.targets.contains(where: { $0.path == String(decoding: utf8, as: UTF8.self) }) {
+                    return true
+                }
+                return state.rules.contains { $0.rule.path.matches(utf8: utf8) }
+            }
+        }
+    }
+
+    /// The engine's answer for one call.
+    /// - Parameters:
+    ///   - op: The operation.
+    ///   - path: The path relative to the mount root.
+    ///   - caller: Who made the call.
+    ///   - offset: The file offset of a read, write or fallocate.
+    ///   - length: The byte count of a read or write.
+    /// - Returns: `.proceed` unless some rule fired.
+    public func decide(_ op: FSOperation, path: String, caller: Caller, offset: Int64 = 0, length: Int = 0) -> Decision {
+        guard isArmed else { return .proceed }
+        let now = clock.now()
+        // A copy shares the storage; withUTF8 needs a var but must not overlap the `path` read below.
+        var bytes = path
+        return bytes.withUTF8 { utf8 in
+            state.withLock { state in
+                decide(&state, op, path: path, utf8: utf8, caller: caller, offset: offset, length: length, now: now)
+            }
+        }
+    }
+
+    private func decide(_ state: inout EngineState, _ op: FSOperation, path: String, utf8: UnsafeBufferPointer<UInt8>,
+                        caller: Caller, offset: Int64, length: Int, now: UInt64) -> Decision {
+        state.calls += 1
+        var decision = Decision()
+        var ordinal: UInt64 = 0
+        var effectChosen = false
+        if state.replay != nil {
+            replay(&state, &decision, &ordinal, &effectChosen, op, path: path, caller: caller, offset: offset, length: length, now: now)
+        }
+        for index in state.rules.indices {
+            guard state.rules[index].operations.contains(op) else { continue }
+            let isDelay = state.rules[index].isDelay
+            if effectChosen && !isDelay { continue }
+            guard state.rules[index].rule.path.matches(utf8: utf8) else { continue }
+            if ordinal == 0 { ordinal = state.nextOrdinal(path: path, op: op) }
+            guard state.rules[index].isActive(at: now),
+                  state.rules[index].touchesOffsets(offset: offset, length: length),
+                  state.rules[index].rule.callers.admits(caller, resolver: resolver) else { continue }
+            state.rules[index].matched += 1
+            guard state.rules[index].passesTriggers(),
+                  let outcome = state.rules[index].fire(op, path: path, caller: caller, offset: offset, length: length)
+            else { continue }
+            state.rules[index].fired += 1
+            let result: String
+            if isDelay {
+                decision.delayNanoseconds += outcome.delay
+                result = Effect.delayText(outcome.delay)
+            } else {
+                decision.effect = outcome.effect
+                effectChosen = true
+                result = outcome.effect.traceResult(length: length)
+            }
+            state.record(rule: state.rules[index].name, fault: state.rules[index].rule.fault.kind.rawValue, op: op,
+                         path: path, n: ordinal, offset: offset, length: length, result: result, pid: caller.pid,
+                         at: now &- startedAt)
+        }
+        return decision
+    }
+
+    private func replay(_ state: inout EngineState, _ decision: inout Decision, _ ordinal: inout UInt64, _ effectChosen: inout Bool,
+                        _ op: FSOperation, path: String, caller: Caller, offset: Int64, length: Int, now: UInt64) {
+        guard let book = state.replay, book.targets.contains(CallKey(path: path, op: op)) else { return }
+        ordinal = state.nextOrdinal(path: path, op: op)
+        guard let events = book.events[ReplayBook.Key(path: path, op: op, n: ordinal)] else { return }
+        for event in events {
+            guard let (delay, effect) = Effect.fromTrace(result: event.result, pid: caller.pid) else { continue }
+            decision.delayNanoseconds += delay
+            if effect != .proceed {
+                decision.effect = effect
+                effectChosen = true
+            }
+            state.record(rule: event.rule, fault: event.fault, op: op, path: path, n: ordinal, offset: offset,
+                         length: length, result: event.result, pid: caller.pid, at: now &- startedAt)
+        }
+    }
+
+    /// Whether readdir should leave `path` out because an armed `missing` rule targets it.
+    ///
+    /// Uses the rule's path, window, caller filter and remaining firings, but not
+    /// nth, every or probability, and counts nothing: readdir runs per entry and
+    /// must not move the streams that decide lookups.
+    public func hides(name path: String, caller: Caller) -> Bool {
+        guard isArmed else { return false }
+        let now = clock.now()
+        var path = path
+        return path.withUTF8 { utf8 in
+            state.withLock { state in
+                if let replay = state.replay, replay.missing.contains(String(decoding: utf8, as: UTF8.self)) { return true }
+                return state.rules.contains { rule in
+                    guard case .missing = rule.rule.fault else { return false }
+                    if let max = rule.rule.maxFirings, rule.fired >= max { return false }
+                    return rule.isActive(at: now) && rule.rule.path.matches(utf8: utf8)
+                        && rule.rule.callers.admits(caller, resolver: resolver)
+                }
+            }
+        }
+    }
+
+    /// The capacity statfs should report: from the first armed disk-full rule with a `capacity`, else nil.
+    public func statfsOverride() -> StatfsOverride? {
+        state.withLock { state in
+            for rule in state.rules {
+                if case .diskFull(_, let capacity?) = rule.rule.fault {
+                    return StatfsOverride(totalBytes: capacity, freeBytes: max(0, capacity - rule.bytesWritten))
+                }
+            }
+            return nil
+        }
+    }
+
+    /// Injects a power loss now, outside any rule; the trace records it with rule `on-demand`.
+    /// - Returns: The plan FaultFS applies with `DurabilityLog.undoPlan`.
+    public func powerLossNow(_ options: PowerLossOptions = PowerLossOptions(killCaller: false)) -> PowerLossPlan {
+        let now = clock.now()
+        return state.withLock { state in
+            var stream = RandomStream(seed: seed, name: "on-demand-\(state.seq + 1)")
+            let plan = PowerLossPlan(seed: stream.next(), metadata: options.metadata,
+                                     keepProbability: options.keepProbability, kill: options.kill)
+            state.record(rule: "on-demand", fault: FaultKind.powerLoss.rawValue, op: .fsync, path: "", n: 0, offset: 0,
+                         length: 0, result: plan.traceText, pid: 0, at: now &- startedAt)
+            return plan
+        }
+    }
+
+    /// The trace lines not yet drained, oldest first.
+    public func traceLines() -> [String] { state.withLock { $0.trace } }
+
+    /// Returns and forgets the trace lines so far; a harness drains after each trial.
+    @discardableResult
+    public func drainTrace() -> [String] {
+        state.withLock { state in
+            defer { state.trace.removeAll() }
+            return state.trace
+        }
+    }
+
+    /// Totals since the engine started.
+    public func counters() -> EngineCounters {
+        state.withLock { EngineCounters(calls: $0.calls, faults: $0.faults, pendingTraceLines: $0.trace.count) }
+    }
+}
