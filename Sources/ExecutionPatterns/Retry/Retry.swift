@@ -1,0 +1,312 @@
+import SystemPackage
+
+/// An error that knows whether trying again could help.
+public protocol RetryClassifiable: Error {
+    /// True if the same call may succeed later (a busy device, a timeout).
+    var isTransient: Bool { get }
+}
+
+/// Decides which errors are worth retrying.
+///
+/// Transient by default: EAGAIN/EWOULDBLOCK, EINTR, EBUSY, ETIMEDOUT, and
+/// EIO when the caller says the operation is idempotent. Everything else is
+/// permanent, including errors it does not recognize: the seed retries
+/// unknown errors, which turns ENOENT or a bug into a slow failure.
+public struct ErrorClassifier: Sendable {
+    /// The verdict on one error.
+    public enum Verdict: Sendable, Equatable {
+        case transient
+        case permanent
+        /// The task was cancelled: never retried.
+        case cancellation
+    }
+
+    /// Whether repeating the operation after a partial failure is harmless; enables retrying EIO.
+    public var idempotent: Bool
+    /// The errnos that are retried.
+    public var transientErrnos: Set<Errno>
+    /// Consulted first; return nil to fall back to the built-in rules.
+    public var custom: (@Sendable (any Error) -> Verdict?)?
+
+    public init(idempotent: Bool = false,
+                transientErrnos: Set<Errno> = [.resourceTemporarilyUnavailable, .wouldBlock, .interrupted, .resourceBusy, .timedOut],
+                custom: (@Sendable (any Error) -> Verdict?)? = nil) {
+        self.idempotent = idempotent
+        self.transientErrnos = transientErrnos
+        self.custom = custom
+    }
+
+    /// Classifies `error`.
+    public func classify(_ error: any Error) -> Verdict {
+        if error is CancellationError { return .cancellation }
+        if let custom, let v = custom(error) { return v }
+        if let e = error as? RetryClassifiable { return e.isTransient ? .transient : .permanent }
+        if let e = (error as? ErrnoCarrying)?.underlyingErrno {
+            if transientErrnos.contains(e) { return .transient }
+            if e == .ioError && idempotent { return .transient }
+        }
+        return .permanent
+    }
+}
+
+/// How often, how fast and for how long to retry.
+public struct RetryPolicy: Sendable {
+    /// Attempts in all, the first included (at least 1).
+    public var maxAttempts: Int
+    /// The cap of the first delay.
+    public var initialDelay: Duration
+    /// No delay is ever longer than this.
+    public var maximumDelay: Duration
+    /// The growth of the cap from one attempt to the next.
+    public var multiplier: Double
+    /// The whole retry loop ends by then: no sleep ends past it, and no attempt starts after it.
+    public var totalTimeout: Duration?
+    /// Which errors are retried.
+    public var classifier: ErrorClassifier
+
+    public init(maxAttempts: Int = 4, initialDelay: Duration = .milliseconds(100), maximumDelay: Duration = .seconds(5),
+                multiplier: Double = 2, totalTimeout: Duration? = .seconds(30), classifier: ErrorClassifier = ErrorClassifier()) {
+        self.maxAttempts = max(1, maxAttempts)
+        self.initialDelay = max(initialDelay, .zero)
+        self.maximumDelay = max(maximumDelay, .zero)
+        self.multiplier = max(1, multiplier)
+        self.totalTimeout = totalTimeout
+        self.classifier = classifier
+    }
+
+    /// The upper bound of the delay after failed attempt `attempt` (1-based): `min(maximumDelay, initialDelay * multiplier^(attempt-1))`.
+    public func delayCap(afterAttempt attempt: Int) -> Duration {
+        let factor = pow(multiplier, attempt - 1)
+        let cap = Duration.fromSeconds(initialDelay.seconds * factor)
+        return min(cap, maximumDelay)
+    }
+
+    /// A delay drawn uniformly from `[0, delayCap]` ("full jitter"), so clients that failed together do not retry together.
+    public func delay(afterAttempt attempt: Int, using random: inout some RandomNumberGenerator) -> Duration {
+        let cap = delayCap(afterAttempt: attempt)
+        let (s, a) = cap.components
+        let nanos = UInt64(max(0, s)) &* 1_000_000_000 &+ UInt64(max(0, a) / 1_000_000_000)
+        guard nanos > 0 else { return .zero }
+        return .nanoseconds(Int64(UInt64.random(in: 0...nanos, using: &random)))
+    }
+}
+
+private func pow(_ base: Double, _ exponent: Int) -> Double {
+    var r = 1.0
+    for _ in 0..<max(0, min(exponent, 1024)) {
+        r *= base
+        if r > 1e12 { return r }
+    }
+    return r
+}
+
+/// What the operation is told about the attempt it is running.
+public struct RetryAttempt: Sendable {
+    /// 1 for the first call.
+    public let number: Int
+    /// When the whole loop must end; pass it down to I/O so one slow call cannot overrun it.
+    public let deadline: Deadline?
+}
+
+/// One attempt, as reported to the event callback.
+public struct RetryEvent: Sendable {
+    /// What the loop does after this attempt.
+    public enum Decision: Sendable, Equatable {
+        case succeeded
+        case willRetry(after: Duration)
+        case gaveUp(RetryError.Reason)
+    }
+
+    public let attempt: Int
+    /// The error of the attempt, nil on success or when the circuit refused the call.
+    public let error: (any Error)?
+    public let verdict: ErrorClassifier.Verdict?
+    public let decision: Decision
+    /// Time since the loop started, at the end of this attempt.
+    public let elapsed: Duration
+}
+
+/// Why the retry loop gave up, with the last error it saw.
+public struct RetryError: ErrnoCarrying, CustomStringConvertible {
+    public enum Reason: String, Sendable, Equatable {
+        /// The error is not one that trying again can fix.
+        case permanent
+        /// The task was cancelled.
+        case cancelled
+        case attemptsExhausted
+        /// The next delay would have ended past the total timeout.
+        case deadlineExceeded
+        /// The circuit breaker refused the call.
+        case circuitOpen
+    }
+
+    public let reason: Reason
+    /// Attempts actually made.
+    public let attempts: Int
+    /// The error of the last attempt (nil if none was made).
+    public let lastError: (any Error)?
+    public let elapsed: Duration
+    /// What the retried operation was, for the message.
+    public let operation: String
+
+    public var underlyingErrno: Errno? { (lastError as? ErrnoCarrying)?.underlyingErrno }
+
+    public var description: String {
+        let last = lastError.map { " The last error was: \($0)" } ?? ""
+        let why: String
+        switch reason {
+        case .permanent: why = "the error is permanent, so it was not retried"
+        case .cancelled: why = "the task was cancelled"
+        case .attemptsExhausted: why = "all \(attempts) attempts failed"
+        case .deadlineExceeded: why = "the time budget would have run out before the next attempt"
+        case .circuitOpen: why = "the circuit breaker is open"
+        }
+        return "Gave up on \(operation) after \(attempts) attempt\(attempts == 1 ? "" : "s") in \(elapsed): \(why).\(last)"
+    }
+}
+
+/// PATTERN-003: retries transient failures with capped, fully jittered exponential backoff.
+///
+/// Bounded by attempts and by total time (no sleep ends past the deadline),
+/// never retries a cancellation or a permanent error, reports every attempt,
+/// surfaces the last error, and can share a `CircuitBreaker` so that many
+/// callers stop hammering a dependency that keeps failing. Time and
+/// randomness are injected, so its tests neither sleep nor rely on luck.
+///
+/// Anti-pattern: an immediate or fixed-delay retry of every error. It
+/// retries ENOENT three times, and a thousand clients that failed at once
+/// retry at once.
+public struct Retrier: Sendable {
+    public var policy: RetryPolicy
+    public var clock: any PatternClock
+    public var breaker: CircuitBreaker?
+
+    public init(policy: RetryPolicy = RetryPolicy(), clock: any PatternClock = SystemClock(), breaker: CircuitBreaker? = nil) {
+        self.policy = policy
+        self.clock = clock
+        self.breaker = breaker
+    }
+
+    /// Runs `operation` until it succeeds or the policy says stop.
+    ///
+    /// - Parameters:
+    ///   - name: Names the operation in the error message.
+    ///   - random: The source of jitter (`SystemRandomNumberGenerator()` in production, `SeededRandom` in tests).
+    ///   - onEvent: Called after every attempt.
+    ///   - operation: The work; it receives the attempt number and the deadline.
+    /// - Throws: `RetryError` with the reason and the last error.
+    public func run<T>(
+        _ name: String = "the operation",
+        random: inout some RandomNumberGenerator,
+        onEvent: (RetryEvent) -> Void = { _ in },
+        operation: (RetryAttempt) async throws -> T
+    ) async throws(RetryError) -> T {
+        var loop = RetryLoop(policy: policy, clock: clock, breaker: breaker, name: name)
+        while true {
+            if Task.isCancelled { throw loop.stop(.cancelled, onEvent) }
+            if let refusal = loop.admit(onEvent) { throw refusal }
+            do {
+                let value = try await operation(loop.attemptContext)
+                loop.succeeded(onEvent)
+                return value
+            } catch {
+                switch loop.failed(error, random: &random, onEvent) {
+                case .stop(let e): throw e
+                case .sleep(let d):
+                    do { try await clock.sleep(for: d) } catch { throw loop.stop(.cancelled, onEvent) }
+                }
+            }
+        }
+    }
+
+    /// The blocking variant of `run`, for synchronous code (the thread sleeps between attempts).
+    public func runSync<T>(
+        _ name: String = "the operation",
+        random: inout some RandomNumberGenerator,
+        onEvent: (RetryEvent) -> Void = { _ in },
+        operation: (RetryAttempt) throws -> T
+    ) throws(RetryError) -> T {
+        var loop = RetryLoop(policy: policy, clock: clock, breaker: breaker, name: name)
+        while true {
+            if let refusal = loop.admit(onEvent) { throw refusal }
+            do {
+                let value = try operation(loop.attemptContext)
+                loop.succeeded(onEvent)
+                return value
+            } catch {
+                switch loop.failed(error, random: &random, onEvent) {
+                case .stop(let e): throw e
+                case .sleep(let d): clock.sleepBlocking(for: d)
+                }
+            }
+        }
+    }
+}
+
+/// The decisions of the retry loop, shared by the async and the blocking variant.
+private struct RetryLoop {
+    enum Next { case sleep(Duration), stop(RetryError) }
+
+    let policy: RetryPolicy
+    let clock: any PatternClock
+    let breaker: CircuitBreaker?
+    let name: String
+    let start: Duration
+    let deadline: Deadline?
+    var attempts = 0
+    var lastError: (any Error)?
+
+    init(policy: RetryPolicy, clock: any PatternClock, breaker: CircuitBreaker?, name: String) {
+        self.policy = policy
+        self.clock = clock
+        self.breaker = breaker
+        self.name = name
+        let now = clock.now()
+        start = now
+        deadline = policy.totalTimeout.map { Deadline(at: now + $0, clock: clock) }
+    }
+
+    var attemptContext: RetryAttempt { RetryAttempt(number: attempts, deadline: deadline) }
+
+    var elapsed: Duration { clock.now() - start }
+
+    mutating func stop(_ reason: RetryError.Reason, _ onEvent: (RetryEvent) -> Void, verdict: ErrorClassifier.Verdict? = nil, reportedError: (any Error)? = nil) -> RetryError {
+        onEvent(RetryEvent(attempt: attempts, error: reportedError, verdict: verdict, decision: .gaveUp(reason), elapsed: elapsed))
+        return RetryError(reason: reason, attempts: attempts, lastError: lastError, elapsed: elapsed, operation: name)
+    }
+
+    /// Counts the attempt about to start, or refuses it if the circuit is open.
+    mutating func admit(_ onEvent: (RetryEvent) -> Void) -> RetryError? {
+        if let breaker, !breaker.acquire() { return stop(.circuitOpen, onEvent) }
+        attempts += 1
+        return nil
+    }
+
+    mutating func succeeded(_ onEvent: (RetryEvent) -> Void) {
+        breaker?.recordSuccess()
+        onEvent(RetryEvent(attempt: attempts, error: nil, verdict: nil, decision: .succeeded, elapsed: elapsed))
+    }
+
+    mutating func failed(_ error: any Error, random: inout some RandomNumberGenerator, _ onEvent: (RetryEvent) -> Void) -> Next {
+        lastError = error
+        let verdict = policy.classifier.classify(error)
+        switch verdict {
+        case .cancellation:
+            breaker?.release()
+            return .stop(stop(.cancelled, onEvent, verdict: verdict, reportedError: error))
+        case .permanent:
+            // A permanent error says nothing about the dependency's health.
+            breaker?.release()
+            return .stop(stop(.permanent, onEvent, verdict: verdict, reportedError: error))
+        case .transient:
+            breaker?.recordFailure()
+        }
+        if attempts >= policy.maxAttempts { return .stop(stop(.attemptsExhausted, onEvent, verdict: verdict, reportedError: error)) }
+        let delay = policy.delay(afterAttempt: attempts, using: &random)
+        if let deadline, clock.now() + delay >= deadline.instant {
+            return .stop(stop(.deadlineExceeded, onEvent, verdict: verdict, reportedError: error))
+        }
+        onEvent(RetryEvent(attempt: attempts, error: error, verdict: verdict, decision: .willRetry(after: delay), elapsed: elapsed))
+        return .sleep(delay)
+    }
+}
