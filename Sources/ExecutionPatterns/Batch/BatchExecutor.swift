@@ -1,0 +1,346 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import SystemPackage
+
+/// EXEC-002: checks every precondition of every operation before running any, and undoes the batch if one fails midway.
+///
+/// Validation walks the operations in dependency order over a model of the
+/// files: a file that an earlier operation writes counts as present, one it
+/// deletes counts as gone. It checks that sources exist and are readable,
+/// that target directories exist and are writable, that each filesystem has
+/// room for the bytes the batch writes to it, and that tools are on PATH,
+/// and reports every failure at once. Execution backs up what it replaces
+/// (a hard link, or a copy for files a tool may change in place) and
+/// deletes by renaming aside, so each step has a compensating action; on a
+/// failure those run in reverse. Backups are removed when the batch is applied.
+///
+/// Limits: the batch is all-or-nothing for the process that runs it, not
+/// across a crash (that would need a journal); a crash midway leaves
+/// `.name.batch-backup.*` files next to the changed files. Another process
+/// changing the same files meanwhile is not detected.
+///
+/// Anti-pattern: executing, then validating (or validating only the first
+/// operation), and stopping at the first failure with half the batch applied.
+public struct BatchExecutor: Sendable {
+    public private(set) var operations: [BatchOperation] = []
+    public var tools: ToolGuard
+
+    public init(tools: ToolGuard = ToolGuard()) {
+        self.tools = tools
+    }
+
+    /// Appends an operation.
+    public mutating func add(_ operation: BatchOperation) {
+        operations.append(operation)
+    }
+
+    // MARK: - Order
+
+    /// The operations in dependency order (stable: otherwise in the order added), or the cycle that prevents it.
+    func ordered() -> (order: [BatchOperation], failures: [PreconditionFailure]) {
+        var failures: [PreconditionFailure] = []
+        var byName: [String: Int] = [:]
+        for (i, op) in operations.enumerated() {
+            if byName[op.name] != nil { failures.append(PreconditionFailure(operation: op.name, kind: .duplicateName)) }
+            byName[op.name] = byName[op.name] ?? i
+        }
+        for op in operations {
+            for d in op.dependencies where byName[d] == nil {
+                failures.append(PreconditionFailure(operation: op.name, kind: .unknownDependency(d)))
+            }
+        }
+        if !failures.isEmpty { return ([], failures) }
+        var indegree = operations.map { op in Set(op.dependencies).count }
+        var dependents: [[Int]] = Array(repeating: [], count: operations.count)
+        for (i, op) in operations.enumerated() {
+            for d in Set(op.dependencies) { dependents[byName[d]!].append(i) }
+        }
+        var ready = indegree.indices.filter { indegree[$0] == 0 }
+        var order: [BatchOperation] = []
+        while !ready.isEmpty {
+            ready.sort()
+            let i = ready.removeFirst()
+            order.append(operations[i])
+            for j in dependents[i] {
+                indegree[j] -= 1
+                if indegree[j] == 0 { ready.append(j) }
+            }
+        }
+        if order.count < operations.count {
+            // Follow dependencies among the remaining operations until one repeats.
+            let left = Set(indegree.indices.filter { indegree[$0] > 0 })
+            var path: [Int] = []
+            var current = left.min()!
+            while !path.contains(current) {
+                path.append(current)
+                current = operations[current].dependencies.compactMap { byName[$0] }.first { left.contains($0) } ?? current
+            }
+            let cycle = path[path.firstIndex(of: current)!...].map { operations[$0].name } + [operations[current].name]
+            return ([], [PreconditionFailure(operation: operations[current].name, kind: .dependencyCycle(cycle))])
+        }
+        return (order, [])
+    }
+
+    // MARK: - Validation
+
+    /// Every precondition that does not hold; empty means the batch may run.
+    public func validate() -> [PreconditionFailure] {
+        let (order, orderFailures) = ordered()
+        if !orderFailures.isEmpty { return orderFailures }
+        var failures: [PreconditionFailure] = []
+        var model = FileModel()
+        var bytesPerDevice: [UInt64: (dir: FilePath, bytes: UInt64, operation: String)] = [:]
+
+        func fail(_ op: BatchOperation, _ kind: PreconditionFailure.Kind) {
+            failures.append(PreconditionFailure(operation: op.name, kind: kind))
+        }
+        /// Checks a source and returns its size if known.
+        func source(_ op: BatchOperation, _ path: FilePath) -> (size: UInt64, device: UInt64)? {
+            let key = FileModel.key(path)
+            if let by = model.removedBy[key] { fail(op, .sourceRemovedEarlier(path, by: by)); return nil }
+            if let planned = model.created[key] { return planned }
+            switch Posix.statPath(path) {
+            case .failure(.noSuchFileOrDirectory): fail(op, .sourceMissing(path)); return nil
+            case .failure(let e): fail(op, .sourceUnreadable(path, e)); return nil
+            case .success(let st):
+                guard st.isRegularFile else { fail(op, .sourceNotRegularFile(path)); return nil }
+                if case .failure(let e) = Posix.access(path, R_OK) { fail(op, .sourceUnreadable(path, e)); return nil }
+                return (UInt64(st.st_size), UInt64(st.st_dev))
+            }
+        }
+        /// Checks a target's directory and returns its device.
+        func targetDirectory(_ op: BatchOperation, _ path: FilePath) -> UInt64? {
+            let dir = AtomicFile.directory(of: path)
+            switch Posix.statPath(dir) {
+            case .failure: fail(op, .targetDirectoryMissing(dir)); return nil
+            case .success(let st):
+                guard st.isDirectory else { fail(op, .targetDirectoryMissing(dir)); return nil }
+                if case .failure(let e) = Posix.access(dir, W_OK | X_OK) { fail(op, .targetDirectoryNotWritable(dir, e)); return nil }
+                return UInt64(st.st_dev)
+            }
+        }
+        func account(_ op: BatchOperation, _ path: FilePath, device: UInt64, bytes: UInt64) {
+            let dir = AtomicFile.directory(of: path)
+            var entry = bytesPerDevice[device] ?? (dir, 0, op.name)
+            entry.bytes += bytes
+            bytesPerDevice[device] = entry
+        }
+
+        for op in order {
+            switch op.action {
+            case .read(let p):
+                _ = source(op, p)
+            case .write(let p, let data):
+                if let dev = targetDirectory(op, p) {
+                    account(op, p, device: dev, bytes: UInt64(data.count))
+                    model.create(p, size: UInt64(data.count), device: dev)
+                }
+            case .copy(let from, let to):
+                let src = source(op, from)
+                if let dev = targetDirectory(op, to), let src {
+                    account(op, to, device: dev, bytes: src.size)
+                    model.create(to, size: src.size, device: dev)
+                }
+            case .move(let from, let to):
+                let src = source(op, from)
+                if let dev = targetDirectory(op, to), let src {
+                    if dev != src.device { account(op, to, device: dev, bytes: src.size) }
+                    model.create(to, size: src.size, device: dev)
+                    model.remove(from, by: op.name)
+                }
+            case .delete(let p):
+                let key = FileModel.key(p)
+                if let by = model.removedBy[key] {
+                    fail(op, .sourceRemovedEarlier(p, by: by))
+                } else if model.created[key] == nil, case .failure = Posix.statPath(p, followSymlinks: false) {
+                    fail(op, .targetMissing(p))
+                }
+                _ = targetDirectory(op, p)
+                model.remove(p, by: op.name)
+            case .runTool(let name, _, let modifies, _, _):
+                if case .failure(let problem) = tools.locate(name) { fail(op, .toolUnavailable(problem)) }
+                for p in modifies {
+                    if let dev = targetDirectory(op, p), let st = try? Posix.statPath(p).get() {
+                        // The backup of a file a tool may change in place is a full copy.
+                        account(op, p, device: dev, bytes: UInt64(st.st_size))
+                    }
+                }
+            }
+        }
+        for (_, entry) in bytesPerDevice.sorted(by: { $0.key < $1.key }) {
+            if case .success(let available) = Posix.availableBytes(entry.dir), available < entry.bytes {
+                failures.append(PreconditionFailure(operation: entry.operation,
+                                                    kind: .insufficientSpace(directory: entry.dir, needed: entry.bytes, available: available)))
+            }
+        }
+        return failures
+    }
+
+    // MARK: - Execution
+
+    /// Validates everything, then runs the operations in order; on a failure undoes what was done.
+    public func execute() async -> BatchOutcome {
+        let failures = validate()
+        if !failures.isEmpty { return .rejected(failures) }
+        let order = ordered().order
+        var journal = UndoJournal()
+        var results: [String: BatchStepResult] = [:]
+        for op in order {
+            do {
+                results[op.name] = try await perform(op, journal: &journal)
+            } catch {
+                let (undone, problems) = journal.rollBack()
+                return .rolledBack(failed: BatchStepError(operation: op.name, underlying: error), undone: undone, rollbackFailures: problems)
+            }
+        }
+        return .applied(results: results, leftoverBackups: journal.commit())
+    }
+
+    private func perform(_ op: BatchOperation, journal: inout UndoJournal) async throws -> BatchStepResult {
+        switch op.action {
+        case .read(let p):
+            switch FileReader.readAll(p) {
+            case .success(let r) where r.bytes.count >= r.statSize: return .read(r.bytes)
+            case .success(let r):
+                throw FileSystemError("read all \(r.statSize) bytes (got \(r.bytes.count)) of", p, .ioError)
+            case .failure(.system(let e)): throw e
+            case .failure(let other): throw FileSystemError("read \(other) from", p, .ioError)
+            }
+        case .write(let p, let data):
+            try journal.prepareReplace(p, by: op.name, copy: false)
+            try AtomicFile.write(data, to: p)
+            return .done
+        case .copy(let from, let to):
+            try journal.prepareReplace(to, by: op.name, copy: false)
+            try AtomicFile.copy(from: from, to: to)
+            return .done
+        case .move(let from, let to):
+            try journal.prepareReplace(to, by: op.name, copy: false)
+            try AtomicFile.move(from: from, to: to)
+            journal.record(.moveBack(from: to, to: from), by: op.name)
+            return .done
+        case .delete(let p):
+            let backup = UndoJournal.backupName(for: p)
+            if case .failure(let e) = Posix.rename(p, backup) { throw FileSystemError("move aside (to delete)", p, e) }
+            journal.record(.restore(backup: backup, original: p), by: op.name)
+            journal.backups.append(backup)
+            return .done
+        case .runTool(let name, let arguments, let modifies, let workingDirectory, let timeout):
+            for p in modifies { try journal.prepareReplace(p, by: op.name, copy: true) }
+            let result = try await tools.run(name, arguments: arguments, timeout: timeout, workingDirectory: workingDirectory)
+            guard result.succeeded else {
+                let how = result.timedOut ? "timed out after \(timeout)" : "ended with \(result.status.map { "\($0)" } ?? "an unknown status")"
+                throw ActionReportedFailure(description: "the tool '\(name)' \(how): \(result.standardError.prefix(200))")
+            }
+            return .tool(result)
+        }
+    }
+}
+
+/// The batch's view of which files will exist after the operations validated so far.
+private struct FileModel {
+    var created: [String: (size: UInt64, device: UInt64)] = [:]
+    var removedBy: [String: String] = [:]
+
+    static func key(_ p: FilePath) -> String { p.lexicallyNormalized().string }
+
+    mutating func create(_ p: FilePath, size: UInt64, device: UInt64) {
+        created[Self.key(p)] = (size, device)
+        removedBy[Self.key(p)] = nil
+    }
+
+    mutating func remove(_ p: FilePath, by name: String) {
+        created[Self.key(p)] = nil
+        removedBy[Self.key(p)] = name
+    }
+}
+
+/// Compensating actions for what the batch did so far.
+private struct UndoJournal {
+    enum Undo {
+        case removeCreated(FilePath)
+        case restore(backup: FilePath, original: FilePath)
+        case moveBack(from: FilePath, to: FilePath)
+    }
+
+    var entries: [(operation: String, undo: Undo)] = []
+    var backups: [FilePath] = []
+
+    static func backupName(for p: FilePath) -> FilePath {
+        AtomicFile.directory(of: p).appending("." + (p.lastComponent?.string ?? "file") + ".batch-backup." + SHA256.hex(Posix.randomBytes(6)))
+    }
+
+    mutating func record(_ undo: Undo, by operation: String) {
+        entries.append((operation, undo))
+    }
+
+    /// Before `p` is replaced: keeps its current content under a backup name, or notes that it is new.
+    mutating func prepareReplace(_ p: FilePath, by operation: String, copy: Bool) throws {
+        switch Posix.statPath(p, followSymlinks: false) {
+        case .failure(.noSuchFileOrDirectory):
+            record(.removeCreated(p), by: operation)
+        case .failure(let e):
+            throw FileSystemError("stat (before backing it up)", p, e)
+        case .success:
+            let backup = Self.backupName(for: p)
+            // A hard link keeps the old inode alive for free, since atomic writes replace the name
+            // rather than the inode; a tool may write in place, so its files are copied.
+            if copy || Posix.link(p, backup).isFailure {
+                try AtomicFile.copy(from: p, to: backup, options: AtomicFile.Options(replaceExisting: false))
+            }
+            backups.append(backup)
+            record(.restore(backup: backup, original: p), by: operation)
+        }
+    }
+
+    /// Runs the compensating actions newest first; returns the operations undone and any problems.
+    mutating func rollBack() -> (undone: [String], problems: [String]) {
+        var undone: [String] = []
+        var problems: [String] = []
+        for (operation, undo) in entries.reversed() {
+            switch undo {
+            case .removeCreated(let p):
+                if case .failure(let e) = Posix.unlink(p), e != .noSuchFileOrDirectory {
+                    problems.append("Could not remove \(p), created by '\(operation)': \(e) (errno \(e.rawValue)).")
+                }
+            case .restore(let backup, let original):
+                if case .failure(let e) = Posix.rename(backup, original) {
+                    problems.append("Could not restore \(original) from its backup \(backup) for '\(operation)': \(e) (errno \(e.rawValue)).")
+                } else {
+                    backups.removeAll { $0 == backup }
+                    _ = Posix.syncDirectory(AtomicFile.directory(of: original))
+                }
+            case .moveBack(let from, let to):
+                do {
+                    try AtomicFile.move(from: from, to: to, options: AtomicFile.Options(replaceExisting: false))
+                } catch {
+                    problems.append("Could not move \(from) back to \(to) for '\(operation)': \(error)")
+                }
+            }
+            if undone.last != operation { undone.append(operation) }
+        }
+        entries.removeAll()
+        return (undone, problems)
+    }
+
+    /// The batch is applied: removes the backups; returns those that could not be removed.
+    mutating func commit() -> [FilePath] {
+        let left = backups.filter { Posix.unlink($0).isFailure }
+        for dir in Set(backups.map { AtomicFile.directory(of: $0).string }) { _ = Posix.syncDirectory(FilePath(dir)) }
+        backups.removeAll()
+        entries.removeAll()
+        return left
+    }
+}
+
+extension Result {
+    var isFailure: Bool {
+        if case .failure = self { return true }
+        return false
+    }
+}
