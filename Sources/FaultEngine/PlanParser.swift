@@ -107,7 +107,7 @@ struct PlanParser {
             do {
                 rule.path = try Glob(pattern)
             } catch {
-                throw self.error(n, "\(field).path", "\(error.description.prefix(1).uppercased() + error.description.dropFirst())")
+                throw self.error(n, "\(field).path", error.description)
             }
         }
         if let n = fields["ops"] { rule.operations = try operations(n, "\(field).ops") }

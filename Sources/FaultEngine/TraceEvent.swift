@@ -66,6 +66,9 @@ public struct TraceEvent: Sendable, Hashable {
         } catch {
             throw TraceError(line: lineNumber, message: error.message)
         }
+        for key in TraceEvent.keys where fields[key] == nil {
+            throw TraceError(line: lineNumber, message: "the key \"\(key)\" is missing.")
+        }
         func text(_ key: String) throws(TraceError) -> String {
             guard let value = fields[key] else {
                 throw TraceError(line: lineNumber, message: "the key \"\(key)\" is missing.")
@@ -91,6 +94,9 @@ public struct TraceEvent: Sendable, Hashable {
                   op: op, path: try text("path"), n: try number("n", UInt64.self), offset: try number("offset", Int64.self),
                   length: try number("length", Int.self), result: try text("result"), pid: try number("pid", Int32.self))
     }
+
+    /// The keys of a trace line, in the order they are written.
+    public static let keys = ["seq", "t", "rule", "fault", "op", "path", "n", "offset", "length", "result", "pid"]
 
     /// Parses a whole trace, one event per non-empty line.
     public static func parse(trace: String) throws(TraceError) -> [TraceEvent] {
