@@ -77,6 +77,8 @@ extension PlanParser {
     func errnoChoice(_ node: Node, _ field: String) throws(PlanError) -> ErrnoChoice {
         func number(_ item: Node) throws(PlanError) -> Int32 {
             let name = try string(item, field)
+            // A number is accepted too, for errnos a plan author only knows by value.
+            if let raw = Int32(name), LinuxErrno.table.contains(where: { $0.number == raw }) { return raw }
             guard let value = LinuxErrno.number(named: name) else {
                 throw error(item, field, "\(name) is not a Linux errno name; use one like EIO, ENOSPC, EACCES or EAGAIN.")
             }

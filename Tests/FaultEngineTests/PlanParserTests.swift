@@ -38,6 +38,7 @@ struct PlanParserTests {
     @Test("fault-specific fields", arguments: [
         ("{fault: missing}", Fault.missing),
         ("{fault: errno, errno: EROFS}", .errno(ErrnoChoice(30))),
+        ("{fault: errno, errno: 122}", .errno(ErrnoChoice(122))),
         ("{fault: transient, errno: EAGAIN, count: 3}", .transient(ErrnoChoice(11), count: 3)),
         ("{fault: transient, for: 1s}", .transient(ErrnoChoice(5), count: nil)),
         ("{fault: short-write, bytes: 100}", .shortWrite(.bytes(100))),
@@ -89,6 +90,14 @@ struct PlanParserTests {
          "plan.yaml:2: rules[0].fault: is missing; name a fault such as errno or short-write."),
         ("rules:\n  - fault: short-write\n    fraction: 1.5\n",
          "plan.yaml:3: rules[0].fraction: 1.5 is outside 0..<1; use a number from 0 up to but not including 1."),
+        ("rules:\n  - fault: errno\n    errno: EIO\n    probability: [1]\n",
+         "plan.yaml:4: rules[0].probability: a list is not a number."),
+        ("rules:\n  - fault: errno\n    errno: EIO\n    path: {a: b}\n",
+         "plan.yaml:4: rules[0].path: a mapping is not text; write a single value."),
+        ("rules:\n  - fault: errno\n    errno: EIO\n    max: -1\n",
+         "plan.yaml:4: rules[0].max: -1 is negative; use a whole number of 0 or more."),
+        ("rules:\n  - fault: errno\n    errno: EIO\n    callers: {include: {user: [root]}}\n",
+         "plan.yaml:4: rules[0].callers.include.user: is not a way to name a process; use pid, name or exe."),
         ("seeds: 3\n",
          "plan.yaml:1: seeds: is not a plan field; use `seed` or `rules`."),
     ])
