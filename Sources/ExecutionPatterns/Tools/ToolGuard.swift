@@ -203,7 +203,12 @@ public final class ToolGuard: Sendable {
     public var scanCount: Int { cache.withLock { $0.scans } }
 
     /// Drops every cached answer (after installing a tool, or changing PATH).
-    public func forget() { cache.withLock { $0 = Cache() } }
+    public func forget() {
+        cache.withLock {
+            $0.locations = [:]
+            $0.versions = [:]
+        }
+    }
 
     /// The path of `name`, as the shell would find it.
     public func locate(_ name: String, installHint: String? = nil) -> Result<FilePath, ToolProblem> {

@@ -66,6 +66,12 @@ public struct FileEvidence: Sendable, Equatable {
     public let path: FilePath
     public let size: Int
     public let sha256: String
+
+    public init(path: FilePath, size: Int, sha256: String) {
+        self.path = path
+        self.size = size
+        self.sha256 = sha256
+    }
 }
 
 /// The three ways an action can end, judged by the disk and not by the action's word.
