@@ -71,7 +71,9 @@ struct ArmedRule: Sendable {
         case .lostWrite:
             return (0, .lost)
         case .delay(let model):
-            return (model.nanoseconds(length: length, &stream), .proceed)
+            // A bandwidth-only rule adds nothing to calls that move no bytes; they are not traced.
+            let delay = model.nanoseconds(length: length, &stream)
+            return delay > 0 ? (delay, .proceed) : nil
         case .corruptRead(let mode):
             return (0, .corrupt(CorruptionPlan(mode: mode, seed: stream.next())))
         case .killCaller(let limit):

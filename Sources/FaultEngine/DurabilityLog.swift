@@ -5,9 +5,11 @@
 /// contents of the ranges returned (only bytes not already saved since the
 /// last sync: the first write wins, so the saved bytes are the synced ones) and
 /// hands them back with `recordSaved`. `didSync` forgets a file's records.
-/// On a power loss `undoPlan` lists the steps that bring the backing directory
+/// On a power loss `powerLossPlan(for:)` lists the steps that bring the backing directory
 /// back to its durable state, already in the order to apply them (newest
-/// change first).
+/// change first). A step may name a file that no longer exists (its
+/// creation was undone first, or it was unlinked without a stash): FaultFS
+/// skips such a step.
 ///
 /// `File` is FaultFS's file identity (the backing inode number is a good one,
 /// since it survives renames); metadata changes are kept by path.
@@ -90,6 +92,11 @@ public struct DurabilityLog<File: Hashable & Sendable>: Sendable {
         files[file] = nil
     }
 
+    /// Forgets a file's data records because the file is gone for good (unlinked without a stash, last link closed).
+    public mutating func didDelete(file: File) {
+        files[file] = nil
+    }
+
     /// Whether the file has changes a crash would undo.
     public func hasUnsyncedData(file: File) -> Bool { files[file] != nil }
 
@@ -121,6 +128,12 @@ public struct DurabilityLog<File: Hashable & Sendable>: Sendable {
         didChange(.unlinked(path: MetadataChange.normalize(path), stash: stash))
     }
 
+    /// Notes that a directory was created at `path`.
+    public mutating func didMakeDirectory(path: String) { didChange(.madeDirectory(path: MetadataChange.normalize(path))) }
+
+    /// Notes that the empty directory `path` was removed.
+    public mutating func didRemoveDirectory(path: String) { didChange(.removedDirectory(path: MetadataChange.normalize(path))) }
+
     /// Notes that a directory was fsynced: changes whose parents are now all synced become durable.
     /// - Returns: Stash paths no longer needed, which FaultFS may delete.
     @discardableResult
@@ -151,7 +164,7 @@ public struct DurabilityLog<File: Hashable & Sendable>: Sendable {
     /// order they were first changed, blocks in offset order); a file that was
     /// truncated since its sync is undone whole. With `plan.metadata` directory
     /// changes since the parents' last fsync are undone too.
-    public func undoPlan(_ plan: PowerLossPlan) -> [UndoAction<File>] {
+    public func powerLossPlan(for plan: PowerLossPlan) -> [UndoAction<File>] {
         var stream = RandomStream(seed: plan.seed)
         var steps: [(order: UInt64, actions: [UndoAction<File>])] = []
         for (file, entry) in files.sorted(by: { $0.value.order < $1.value.order }) {
@@ -161,6 +174,11 @@ public struct DurabilityLog<File: Hashable & Sendable>: Sendable {
             for record in metadata { steps.append((record.order, record.change.undo())) }
         }
         return steps.sorted { $0.order > $1.order }.flatMap(\.actions)
+    }
+
+    /// The undo steps for a power loss with these parameters; see `powerLossPlan(for:)`.
+    public func powerLossPlan(seed: UInt64, keepProbability: Double = 0, metadata: Bool = false) -> [UndoAction<File>] {
+        powerLossPlan(for: PowerLossPlan(seed: seed, metadata: metadata, keepProbability: keepProbability))
     }
 
     /// Forgets everything, after FaultFS has applied a power loss.

@@ -236,7 +236,7 @@ public final class FaultEngine: Sendable {
     }
 
     /// Injects a power loss now, outside any rule; the trace records it with rule `on-demand`.
-    /// - Returns: The plan FaultFS applies with `DurabilityLog.undoPlan`.
+    /// - Returns: The plan FaultFS applies with `DurabilityLog.powerLossPlan(for:)`.
     public func powerLossNow(_ options: PowerLossOptions = PowerLossOptions(killCaller: false)) -> PowerLossPlan {
         let now = clock.now()
         return state.withLock { state in

@@ -1,6 +1,6 @@
-/// What FaultFS must do for one power loss: undo with `DurabilityLog.powerLossPlan`, then kill.
+/// What FaultFS must do for one power loss: undo with `DurabilityLog.powerLossPlan(for:)`, then kill.
 public struct PowerLossPlan: Sendable, Hashable {
-    /// Seed of the random subset of blocks that survive; pass it to `DurabilityLog.undoPlan`.
+    /// Seed of the random subset of blocks that survive; pass it to `DurabilityLog.powerLossPlan(for:)`.
     public var seed: UInt64
     /// Whether metadata changes since the parent directory's last fsync are undone too.
     public var metadata: Bool

@@ -98,7 +98,7 @@ struct DurabilityLogTests {
         default: fs.truncate(a, to: 100); fs.write(a, at: 60, bytes(7, 4))        // extend by truncate
         }
         #expect(fs.files[a]! != synced)
-        fs.apply(fs.log.undoPlan(PowerLossPlan(seed: 1)))
+        fs.apply(fs.log.powerLossPlan(for: PowerLossPlan(seed: 1)))
         #expect(fs.files[a]! == synced)
     }
 
@@ -109,7 +109,7 @@ struct DurabilityLogTests {
         fs.write(a, at: 0, bytes(1, 20))
         fs.log.didSync(file: a)
         fs.write(a, at: 20, bytes(2, 20))
-        fs.apply(fs.log.undoPlan(PowerLossPlan(seed: 1)))
+        fs.apply(fs.log.powerLossPlan(for: PowerLossPlan(seed: 1)))
         #expect(fs.files[a]! == bytes(1, 20))
     }
 
@@ -134,7 +134,7 @@ struct DurabilityLogTests {
         fs.write(tmp, at: 0, bytes(2, 4))
         fs.log.didSync(file: tmp)
         fs.rename("dir/tmp", "dir/new")
-        fs.apply(fs.log.undoPlan(PowerLossPlan(seed: 1, metadata: true)))
+        fs.apply(fs.log.powerLossPlan(for: PowerLossPlan(seed: 1, metadata: true)))
         #expect(fs.names == ["dir/old": old])
         #expect(fs.log.pendingMetadata.count == 2)
     }
@@ -149,14 +149,26 @@ struct DurabilityLogTests {
         #expect(log.pendingMetadata.isEmpty)
     }
 
+    @Test func directoriesAndDeletedFiles() {
+        var log = DurabilityLog<UInt64>()
+        log.didMakeDirectory(path: "/d/")
+        log.didRemoveDirectory(path: "e")
+        _ = log.willWrite(file: 3, offset: 0, length: 5, oldSize: 0)
+        log.didDelete(file: 3)
+        #expect(!log.hasUnsyncedData(file: 3))
+        #expect(log.powerLossPlan(seed: 1, metadata: true) == [.makeDirectory(path: "e"), .removeDirectory(path: "d")])
+        log.reset()
+        #expect(log.powerLossPlan(seed: 1, metadata: true).isEmpty)
+    }
+
     @Test func undoOrderIsNewestFirst() {
         var log = DurabilityLog<UInt64>()
         log.didCreate(path: "f")
         _ = log.willWrite(file: 9, offset: 0, length: 5, oldSize: 0)
         log.didUnlink(path: "g", stash: ".stash/g")
-        let plan = log.undoPlan(PowerLossPlan(seed: 1, metadata: true))
+        let plan = log.powerLossPlan(for: PowerLossPlan(seed: 1, metadata: true))
         #expect(plan == [.rename(from: ".stash/g", to: "g"), .setSize(file: 9, size: 0), .remove(path: "f")])
-        #expect(log.undoPlan(PowerLossPlan(seed: 1, metadata: false)) == [.setSize(file: 9, size: 0)])
+        #expect(log.powerLossPlan(for: PowerLossPlan(seed: 1, metadata: false)) == [.setSize(file: 9, size: 0)])
     }
 
     @Test("keeping a random subset leaves each block either old or new", arguments: [UInt64(1), 2, 3, 4])
@@ -169,8 +181,8 @@ struct DurabilityLogTests {
         fs.write(a, at: 0, bytes(2, 128))
         let written = fs.files[a]!
         let plan = PowerLossPlan(seed: seed, keepProbability: 0.5)
-        let actions = fs.log.undoPlan(plan)
-        #expect(actions == fs.log.undoPlan(plan), "the same seed keeps the same blocks")
+        let actions = fs.log.powerLossPlan(for: plan)
+        #expect(actions == fs.log.powerLossPlan(for: plan), "the same seed keeps the same blocks")
         fs.apply(actions)
         let after = fs.files[a]!
         #expect(after.count % 16 == 0 && after.count >= 64 && after.count <= 128)

@@ -97,6 +97,13 @@ struct FaultDecisionTests {
         #expect(engine.traceLines()[0].contains("\"result\":\"delay 2.000000ms\""))
     }
 
+    @Test func bandwidthOnlyDelayLeavesCallsWithoutBytesAlone() throws {
+        let (engine, _) = try makeEngine(FaultRule(.delay(DelayModel(bytesPerSecond: 1_000))))
+        #expect(engine.decide(.lookup, path: "f", caller: worker).isProceed)
+        #expect(engine.decide(.write, path: "f", caller: worker, length: 10).delayNanoseconds == 10_000_000)
+        #expect(engine.traceLines().count == 1)
+    }
+
     @Test func uniformAndLogNormalDelaysStayInRangeAndRepeat() throws {
         func draws(_ d: DelayDistribution) throws -> [UInt64] {
             let (engine, _) = try makeEngine(seed: 3, FaultRule(.delay(DelayModel(d))))
