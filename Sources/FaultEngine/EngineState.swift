@@ -5,9 +5,13 @@ struct EngineState: Sendable {
     var trace: [String] = []
     var seq: UInt64 = 0
     var nextID: UInt64 = 1
+    /// Rules armed since the engine started or the last `clearAll`; numbers the default rule names.
+    var armedInEpoch: UInt64 = 0
     var calls: UInt64 = 0
     var faults: UInt64 = 0
     var replay: ReplayBook?
+    /// The clock reading that trace times count from: the engine's start or the last `clearAll`.
+    var origin: UInt64 = 0
 
     /// Bumps and returns the ordinal of this (path, op); called only once some rule targets the call.
     mutating func nextOrdinal(path: String, op: FSOperation) -> UInt64 {

@@ -19,7 +19,6 @@ public final class FaultEngine: Sendable {
     private let seed: UInt64
     private let clock: any EngineClock
     private let resolver: (any CallerResolver)?
-    private let startedAt: UInt64
     private let armed = Atomic<Bool>(false)
     private let state = Mutex(EngineState())
 
@@ -32,7 +31,7 @@ public final class FaultEngine: Sendable {
         self.seed = seed
         self.clock = clock
         self.resolver = resolver
-        self.startedAt = clock.now()
+        state.withLock { $0.origin = clock.now() }
     }
 
     /// Creates an engine that injects exactly the faults of a recorded trace, matched by op, path and ordinal.
@@ -54,11 +53,13 @@ public final class FaultEngine: Sendable {
         let now = clock.now()
         let result: Result<RuleID, PlanError> = state.withLock { state in
             let id = RuleID(rawValue: state.nextID)
-            let name = rule.name ?? "\(rule.fault.kind.rawValue)-\(id.rawValue)"
+            // Default names count from the epoch start, so a trial's unnamed rules get the same names and streams every time.
+            let name = rule.name ?? "\(rule.fault.kind.rawValue)-\(state.armedInEpoch + 1)"
             if state.rules.contains(where: { $0.name == name }) {
                 return .failure(PlanError(field: "rule.name", message: "\"\(name)\" is already armed; give each rule its own name."))
             }
             state.nextID += 1
+            state.armedInEpoch += 1
             state.rules.append(ArmedRule(id: id, name: name, rule: rule, armedAt: now, seed: seed))
             return .success(id)
         }
@@ -95,11 +96,20 @@ public final class FaultEngine: Sendable {
         }
     }
 
-    /// Clears every rule and any replay; the trace and ordinals are kept.
+    /// Clears every rule and any replay, and starts a new epoch: call ordinals, `seq` and `t` start again.
+    ///
+    /// A harness calls it between trials on one mount, so each trial's trace
+    /// numbers its calls and times from its own start, as a fresh engine
+    /// would. Trace lines not yet drained are kept.
     public func clearAll() {
+        let now = clock.now()
         state.withLock { state in
             state.rules.removeAll()
             state.replay = nil
+            state.ordinals.removeAll()
+            state.seq = 0
+            state.armedInEpoch = 0
+            state.origin = now
             armed.store(false, ordering: .releasing)
         }
     }
@@ -179,7 +189,7 @@ public final class FaultEngine: Sendable {
             }
             state.record(rule: state.rules[index].name, fault: state.rules[index].rule.fault.kind.rawValue, op: op,
                          path: path, n: ordinal, offset: offset, length: length, result: result, pid: caller.pid,
-                         at: now &- startedAt)
+                         at: now &- state.origin)
         }
         return decision
     }
@@ -197,7 +207,7 @@ public final class FaultEngine: Sendable {
                 effectChosen = true
             }
             state.record(rule: event.rule, fault: event.fault, op: op, path: path, n: ordinal, offset: offset,
-                         length: length, result: event.result, pid: caller.pid, at: now &- startedAt)
+                         length: length, result: event.result, pid: caller.pid, at: now &- state.origin)
         }
     }
 
@@ -244,7 +254,7 @@ public final class FaultEngine: Sendable {
             let plan = PowerLossPlan(seed: stream.next(), metadata: options.metadata,
                                      keepProbability: options.keepProbability, kill: options.kill)
             state.record(rule: "on-demand", fault: FaultKind.powerLoss.rawValue, op: .fsync, path: "", n: 0, offset: 0,
-                         length: 0, result: plan.traceText, pid: 0, at: now &- startedAt)
+                         length: 0, result: plan.traceText, pid: 0, at: now &- state.origin)
             return plan
         }
     }

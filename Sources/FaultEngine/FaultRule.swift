@@ -1,6 +1,6 @@
 /// One fault rule: what happens (`fault`), to which calls, and how often.
 public struct FaultRule: Sendable, Hashable {
-    /// The rule's name in the trace and the key of its random stream; the engine names unnamed rules `<fault>-<id>`.
+    /// The rule's name in the trace and the key of its random stream; the engine names unnamed rules `<fault>-<n>`, n counting rules armed since the last `clearAll`.
     public var name: String?
     /// What happens when the rule fires.
     public var fault: Fault

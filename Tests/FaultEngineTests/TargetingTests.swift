@@ -91,6 +91,15 @@ struct TargetingTests {
         #expect(engine.decide(.open, path: "f", caller: worker).isProceed)
     }
 
+    @Test func unnamedRulesAreNumberedPerEpoch() throws {
+        let (engine, _) = try makeEngine(FaultRule(.lostWrite), FaultRule(.errno(ErrnoChoice(5))))
+        #expect(engine.rules().map(\.name) == ["lost-write-1", "errno-2"])
+        engine.clearAll()
+        let id = try engine.arm(FaultRule(.lostWrite))
+        #expect(engine.rules().map(\.name) == ["lost-write-1"])
+        #expect(id.rawValue == 3, "ids stay unique so a stale handle cannot clear a new rule")
+    }
+
     @Test func armRejectsOutOfRangeValues() throws {
         let (engine, _) = try makeEngine()
         #expect(throws: PlanError(field: "rule.probability", message: "1.5 is outside 0...1; use a number from 0 to 1.")) {
