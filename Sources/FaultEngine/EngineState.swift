@@ -10,6 +10,8 @@ struct EngineState: Sendable {
     var calls: UInt64 = 0
     var faults: UInt64 = 0
     var replay: ReplayBook?
+    /// Pids never faulted nor counted (`FaultEngine.exempt`).
+    var exempt: Set<Int32> = []
     /// The clock reading that trace times count from: the engine's start or the last `clearAll`.
     var origin: UInt64 = 0
 

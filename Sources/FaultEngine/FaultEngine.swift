@@ -158,6 +158,7 @@ public final class FaultEngine: Sendable {
     private func decide(_ state: inout EngineState, _ op: FSOperation, path: String, utf8: UnsafeBufferPointer<UInt8>,
                         caller: Caller, offset: Int64, length: Int, now: UInt64) -> Decision {
         state.calls += 1
+        if !state.exempt.isEmpty, state.exempt.contains(caller.pid) { return .proceed }
         var decision = Decision()
         var ordinal: UInt64 = 0
         var effectChosen = false
@@ -211,6 +212,14 @@ public final class FaultEngine: Sendable {
         }
     }
 
+    /// Sets the processes no rule or replay ever faults, whatever the rules say: the harness and the oracle.
+    ///
+    /// Their calls are not counted either, so they do not shift call ordinals
+    /// and a trace stays the same whether or not the oracle looked at the files.
+    public func exempt(pids: Set<Int32>) {
+        state.withLock { $0.exempt = pids }
+    }
+
     /// Whether readdir should leave `path` out because an armed `missing` rule targets it.
     ///
     /// Uses the rule's path, window, caller filter and remaining firings, but not
@@ -222,6 +231,7 @@ public final class FaultEngine: Sendable {
         var path = path
         return path.withUTF8 { utf8 in
             state.withLock { state in
+                if state.exempt.contains(caller.pid) { return false }
                 if let replay = state.replay, replay.missing.contains(String(decoding: utf8, as: UTF8.self)) { return true }
                 return state.rules.contains { rule in
                     guard case .missing = rule.rule.fault else { return false }

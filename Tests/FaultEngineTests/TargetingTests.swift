@@ -80,6 +80,16 @@ struct TargetingTests {
         #expect(engine2.decide(.open, path: "f", caller: Caller(pid: 200)).effect == .proceed)
     }
 
+    @Test func exemptCallersAreNeitherFaultedNorCounted() throws {
+        let (engine, _) = try makeEngine(FaultRule(.missing, operations: [.open], nth: 2))
+        engine.exempt(pids: [1])
+        #expect(engine.decide(.open, path: "f", caller: worker).effect == .proceed)
+        #expect(engine.decide(.open, path: "f", caller: Caller(pid: 1)).effect == .proceed)
+        #expect(!engine.hides(name: "f", caller: Caller(pid: 1)))
+        #expect(engine.decide(.open, path: "f", caller: worker).effect == .fail(2))
+        #expect(try TraceEvent(jsonLine: engine.traceLines()[0]).n == 2)
+    }
+
     @Test func unarmedEngineProceedsAndClearDisarms() throws {
         let (engine, _) = try makeEngine()
         #expect(!engine.isArmed)
