@@ -106,6 +106,16 @@ struct BatchExecutorTests {
         #expect(Set(names) == ["a", "b"])
     }
 
+    @Test("Writing over or deleting a directory is refused before anything runs")
+    func directoryTargets() throws {
+        let dir = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir.file("sub").string, withIntermediateDirectories: false)
+        var batch = BatchExecutor()
+        batch.add(BatchOperation("write", .write(dir.file("sub"), [1])))
+        batch.add(BatchOperation("delete", .delete(dir.file("sub"))))
+        #expect(batch.validate().map(\.kind) == [.targetIsDirectory(dir.file("sub")), .targetIsDirectory(dir.file("sub"))])
+    }
+
     @Test("A read-only target directory is reported before anything runs", .enabled(if: geteuid() != 0))
     func readOnlyDirectory() async throws {
         let dir = try TemporaryDirectory()

@@ -155,6 +155,24 @@ struct RetryTests {
         #expect(error?.reason == .cancelled && error?.attempts == 1)
     }
 
+    @Test("An outer deadline (a planning budget's) shortens the loop")
+    func outerDeadline() async {
+        let clock = ManualClock()
+        let budget = PlanningBudget(BudgetLimits(maxIterations: 10, maxWallTime: .seconds(1)), clock: clock)
+        let retrier = Retrier(policy: RetryPolicy(maxAttempts: 50, initialDelay: .milliseconds(100), maximumDelay: .milliseconds(400),
+                                                  totalTimeout: .seconds(60)), clock: clock)
+        var random = SeededRandom(seed: 21)
+        let error = await #expect(throws: RetryError.self) {
+            try await retrier.run(random: &random, within: budget.deadline) { attempt -> Int in
+                #expect(attempt.deadline?.instant == budget.deadline?.instant)
+                throw Errno.resourceTemporarilyUnavailable
+            }
+        }
+        #expect(error?.reason == .deadlineExceeded)
+        #expect(clock.now() - .seconds(1000) < .seconds(1))
+        #expect(budget.exhausted == nil)
+    }
+
     @Test("The blocking variant follows the same rules")
     func sync() throws {
         let clock = ManualClock()

@@ -95,6 +95,13 @@ struct ToolGuardTests {
         #expect(result.duration < .seconds(4))
     }
 
+    @Test("A deadline cuts the timeout to the time left", .timeLimit(.minutes(1)))
+    func deadline() async throws {
+        let result = try await ToolGuard().run("sleep", arguments: ["5"], timeout: .seconds(60), killGrace: .milliseconds(100),
+                                               within: Deadline(after: .milliseconds(300)))
+        #expect(result.timedOut && result.duration < .seconds(4))
+    }
+
     @Test("Running a missing tool throws with the hint instead of starting anything")
     func runMissing() async {
         let error = await #expect(throws: ToolGuardError.self) {

@@ -192,6 +192,19 @@ struct TypeSafeFileTests {
         }
     }
 
+    @Test("Pathologically deep nesting is an error, not a stack overflow")
+    func deepNesting() throws {
+        let dir = try TemporaryDirectory()
+        let json = try dir.write("deep.json", String(repeating: "[", count: 100_000))
+        #expect(registry.load(json).failure?.description.contains("nesting deeper") == true)
+        var yaml = ""
+        for level in 0..<2000 { yaml += String(repeating: " ", count: level) + "k:\n" }
+        let y = try dir.write("deep.yaml", yaml)
+        #expect(registry.load(y).failure?.description.contains("nesting deeper") == true)
+        let seq = try dir.write("seq.yaml", String(repeating: "- ", count: 5000) + "x\n")
+        #expect(registry.load(seq).failure != nil)
+    }
+
     @Test("A passed deadline stops the read before the first read call")
     func deadline() throws {
         let dir = try TemporaryDirectory()

@@ -113,8 +113,12 @@ public struct BatchExecutor: Sendable {
                 return (UInt64(st.st_size), UInt64(st.st_dev))
             }
         }
-        /// Checks a target's directory and returns its device.
+        /// Checks a target's directory (and that the target is not one) and returns its device.
         func targetDirectory(_ op: BatchOperation, _ path: FilePath) -> UInt64? {
+            if model.created[FileModel.key(path)] == nil, case .success(let st) = Posix.statPath(path, followSymlinks: false), st.isDirectory {
+                fail(op, .targetIsDirectory(path))
+                return nil
+            }
             let dir = AtomicFile.directory(of: path)
             switch Posix.statPath(dir) {
             case .failure: fail(op, .targetDirectoryMissing(dir)); return nil

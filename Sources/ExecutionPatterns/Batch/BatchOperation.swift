@@ -40,6 +40,8 @@ public struct PreconditionFailure: Sendable, Equatable, CustomStringConvertible 
         case targetDirectoryMissing(FilePath)
         case targetDirectoryNotWritable(FilePath, Errno)
         case targetMissing(FilePath)
+        /// The path to write, replace or delete is a directory.
+        case targetIsDirectory(FilePath)
         case insufficientSpace(directory: FilePath, needed: UInt64, available: UInt64)
         case toolUnavailable(ToolProblem)
         case duplicateName
@@ -61,6 +63,7 @@ public struct PreconditionFailure: Sendable, Equatable, CustomStringConvertible 
         case .targetDirectoryMissing(let d): return "\(op): the target directory \(d) does not exist."
         case .targetDirectoryNotWritable(let d, let e): return "\(op): the target directory \(d) is not writable: \(e) (errno \(e.rawValue))."
         case .targetMissing(let p): return "\(op): \(p) does not exist, so it cannot be deleted."
+        case .targetIsDirectory(let p): return "\(op): \(p) is a directory; only files can be written, replaced or deleted."
         case .insufficientSpace(let d, let needed, let available):
             return "\(op): the batch writes \(needed) bytes to the filesystem of \(d), which has \(available) bytes free."
         case .toolUnavailable(let problem): return "\(op): \(problem)"

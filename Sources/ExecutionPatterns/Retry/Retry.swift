@@ -192,16 +192,18 @@ public struct Retrier: Sendable {
     /// - Parameters:
     ///   - name: Names the operation in the error message.
     ///   - random: The source of jitter (`SystemRandomNumberGenerator()` in production, `SeededRandom` in tests).
+    ///   - deadline: An outer deadline (a planning budget's, say); the loop ends by the earlier of it and `totalTimeout`.
     ///   - onEvent: Called after every attempt.
     ///   - operation: The work; it receives the attempt number and the deadline.
     /// - Throws: `RetryError` with the reason and the last error.
     public func run<T>(
         _ name: String = "the operation",
         random: inout some RandomNumberGenerator,
+        within deadline: Deadline? = nil,
         onEvent: (RetryEvent) -> Void = { _ in },
         operation: (RetryAttempt) async throws -> T
     ) async throws(RetryError) -> T {
-        var loop = RetryLoop(policy: policy, clock: clock, breaker: breaker, name: name)
+        var loop = RetryLoop(policy: policy, clock: clock, breaker: breaker, name: name, outer: deadline)
         while true {
             if Task.isCancelled { throw loop.stop(.cancelled, onEvent) }
             if let refusal = loop.admit(onEvent) { throw refusal }
@@ -223,10 +225,11 @@ public struct Retrier: Sendable {
     public func runSync<T>(
         _ name: String = "the operation",
         random: inout some RandomNumberGenerator,
+        within deadline: Deadline? = nil,
         onEvent: (RetryEvent) -> Void = { _ in },
         operation: (RetryAttempt) throws -> T
     ) throws(RetryError) -> T {
-        var loop = RetryLoop(policy: policy, clock: clock, breaker: breaker, name: name)
+        var loop = RetryLoop(policy: policy, clock: clock, breaker: breaker, name: name, outer: deadline)
         while true {
             if let refusal = loop.admit(onEvent) { throw refusal }
             do {
@@ -256,14 +259,17 @@ private struct RetryLoop {
     var attempts = 0
     var lastError: (any Error)?
 
-    init(policy: RetryPolicy, clock: any PatternClock, breaker: CircuitBreaker?, name: String) {
+    init(policy: RetryPolicy, clock: any PatternClock, breaker: CircuitBreaker?, name: String, outer: Deadline?) {
         self.policy = policy
         self.clock = clock
         self.breaker = breaker
         self.name = name
         let now = clock.now()
         start = now
-        deadline = policy.totalTimeout.map { Deadline(at: now + $0, clock: clock) }
+        let own = policy.totalTimeout.map { Deadline(at: now + $0, clock: clock) }
+        // The outer deadline may be on another clock: carry over the time it has left.
+        let carried = outer.map { Deadline(at: now + $0.remaining, clock: clock) }
+        if let own { deadline = own.earlier(than: carried) } else { deadline = carried }
     }
 
     var attemptContext: RetryAttempt { RetryAttempt(number: attempts, deadline: deadline) }
@@ -277,6 +283,7 @@ private struct RetryLoop {
 
     /// Counts the attempt about to start, or refuses it if the circuit is open.
     mutating func admit(_ onEvent: (RetryEvent) -> Void) -> RetryError? {
+        if let deadline, deadline.hasPassed { return stop(.deadlineExceeded, onEvent) }
         if let breaker, !breaker.acquire() { return stop(.circuitOpen, onEvent) }
         attempts += 1
         return nil

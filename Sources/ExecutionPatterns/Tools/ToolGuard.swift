@@ -300,15 +300,18 @@ public final class ToolGuard: Sendable {
     ///
     /// A non-zero exit is a normal result; look at `status`. On timeout the
     /// process gets SIGTERM, then SIGKILL after `killGrace`, and the result
-    /// has `timedOut` set.
+    /// has `timedOut` set. With a `deadline` (a planning budget's), the
+    /// timeout is cut to the time left.
     public func run(
         _ name: String,
         arguments: [String] = [],
         timeout: Duration,
         workingDirectory: FilePath? = nil,
         outputLimit: Int = 1 << 20,
-        killGrace: Duration = .milliseconds(500)
+        killGrace: Duration = .milliseconds(500),
+        within deadline: Deadline? = nil
     ) async throws(ToolGuardError) -> ToolRunResult {
+        let timeout = deadline.map { min(timeout, $0.remaining) } ?? timeout
         let path: FilePath
         switch locate(name) {
         case .success(let p): path = p

@@ -127,13 +127,20 @@ public struct FileHandlerRegistry: Sendable {
         let bom = TextCheck.bomLength(bytes)
         if bytes.count == bom { return fail(.empty, format) }
         let body = bom == 0 ? bytes : Array(bytes[bom...])
-        let detected = ContentSniffer.detect(bytes)
+        // Sniffing parses the content, so it runs only when it can change the answer.
+        var sniffed: FileFormat?? = nil
+        func detect() -> FileFormat? {
+            if let s = sniffed { return s }
+            let d = ContentSniffer.detect(bytes)
+            sniffed = .some(d)
+            return d
+        }
         let chosen: FileFormat
         if let format {
             chosen = format
-        } else if let detected, handlers[detected] != nil {
+        } else if let detected = detect(), handlers[detected] != nil {
             chosen = detected
-        } else if detected != nil, handlers[.text] != nil {
+        } else if detect() != nil, handlers[.text] != nil {
             chosen = .text
         } else {
             return fail(.unrecognizedContent, nil)
@@ -144,13 +151,13 @@ public struct FileHandlerRegistry: Sendable {
         }
         // A well-formed JSON document in a CSV or text file is a mix-up, even
         // though the CSV and text parsers would accept it.
-        if detected == .json, chosen == .csv { return fail(.contentMismatch(declared: chosen, detected: .json), chosen) }
+        if chosen == .csv, ContentSniffer.isJSONDocument(bytes) { return fail(.contentMismatch(declared: chosen, detected: .json), chosen) }
         switch handler.parse(body) {
         case .success(let content):
             return .success(content)
         case .failure(let p):
             let offset = p.offset.map { $0 + bom }
-            if let detected, detected != chosen, detected != .text {
+            if let detected = detect(), detected != chosen, detected != .text {
                 return fail(.contentMismatch(declared: chosen, detected: detected), chosen, offset)
             }
             return fail(p.atEnd ? .truncated(p.message) : .syntax(p.message), chosen, offset)

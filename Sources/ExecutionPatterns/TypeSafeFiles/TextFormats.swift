@@ -136,6 +136,15 @@ enum ContentSniffer {
         return .text
     }
 
+    /// Whether the bytes are a JSON object or array (cheap to rule out: the first non-blank byte).
+    static func isJSONDocument(_ b: [UInt8]) -> Bool {
+        let start = TextCheck.bomLength(b)
+        guard let first = b[start...].first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
+              first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else { return false }
+        if case .success = JSONParser.parse(b, start: start) { return true }
+        return false
+    }
+
     private static func looksLikeYAML(_ b: [UInt8], from i: Int) -> Bool {
         var end = i
         while end < b.count, b[end] != 0x0A { end += 1 }

@@ -22,6 +22,8 @@ struct YAMLParser {
     private var physical: [(start: Int, bytes: [UInt8])] = []
     private var lines: [Line] = []
     private var pos = 0
+    private var depth = 0
+    static let maximumDepth = 256
 
     static func parse(_ bytes: [UInt8], start: Int = 0) -> Result<YAMLNode, ParseProblem> {
         var p = YAMLParser(bytes: bytes)
@@ -132,6 +134,9 @@ struct YAMLParser {
     private mutating func block(indent: Int) throws -> YAMLNode {
         let line = lines[pos]
         try checkTabs(line)
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Self.maximumDepth { throw ParseProblem("nesting deeper than \(Self.maximumDepth) levels", offset: line.offset) }
         if Self.isSequenceItem(line.content) { return try sequence(indent: indent) }
         if try key(of: line) != nil { return try mapping(indent: indent) }
         pos += 1
