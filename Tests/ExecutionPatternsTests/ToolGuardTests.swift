@@ -95,6 +95,18 @@ struct ToolGuardTests {
         #expect(result.duration < .seconds(4))
     }
 
+    @Test("A timeout also stops the processes the tool started", .timeLimit(.minutes(1)))
+    func timeoutKillsGrandchildren() async throws {
+        let dir = try TemporaryDirectory()
+        let marker = dir.file("survived")
+        // The shell runs a background grandchild that would write a marker later.
+        let result = try await ToolGuard().run("sh", arguments: ["-c", "(sleep 1; touch \(marker.string)) & sleep 30"],
+                                               timeout: .milliseconds(300), killGrace: .milliseconds(100))
+        #expect(result.timedOut && result.duration < .seconds(4))
+        try await Task.sleep(for: .seconds(2))
+        #expect(!exists(marker))
+    }
+
     @Test("A deadline cuts the timeout to the time left", .timeLimit(.minutes(1)))
     func deadline() async throws {
         let result = try await ToolGuard().run("sleep", arguments: ["5"], timeout: .seconds(60), killGrace: .milliseconds(100),

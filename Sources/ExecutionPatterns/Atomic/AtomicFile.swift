@@ -76,6 +76,9 @@ public enum AtomicFile {
     /// The marker in every temporary file's name: `.<name>.atomic-tmp.<16 hex digits>`.
     public static let temporaryMarker = ".atomic-tmp."
 
+    /// On a filesystem without `flock`, a temporary older than this counts as stale.
+    public static let staleAgeWithoutLocks: Duration = .seconds(600)
+
     /// Atomically replaces (or creates) `destination` with `bytes`.
     ///
     /// - Throws: `AtomicFileError`; unless its `published` is true, the destination is untouched.
@@ -169,7 +172,8 @@ public enum AtomicFile {
     ///
     /// A temporary is stale when no process holds its `flock`: a live writer
     /// holds it from creation to rename, and the kernel drops it when the
-    /// writer dies.
+    /// writer dies. Where `flock` is not supported, age decides
+    /// (`staleAgeWithoutLocks`).
     @discardableResult
     public static func removeStaleTemporaries(for destination: FilePath) -> [FilePath] {
         let dir = directory(of: destination)
@@ -179,9 +183,21 @@ public enum AtomicFile {
         for name in names where name.hasPrefix(prefix) && name.utf8.count == prefix.utf8.count + 16 {
             let path = dir.appending(name)
             guard case .success(let fd) = Posix.openFile(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY) else { continue }
-            if case .success = Posix.flockFile(fd, LOCK_EX | LOCK_NB), case .success = Posix.unlink(path) {
-                removed.append(path)
+            let stale: Bool
+            switch Posix.flockFile(fd, LOCK_EX | LOCK_NB) {
+            case .success: stale = true
+            case .failure(.wouldBlock): stale = false
+            case .failure:
+                // A filesystem without flock: fall back to age; a live writer
+                // touches its temporary for far less than this.
+                let now = Posix.fileTimestampNow()
+                if case .success(let st) = Posix.fstatFile(fd) {
+                    stale = Int(now.tv_sec) - Int(st.st_mtim.tv_sec) > Int(staleAgeWithoutLocks.components.seconds)
+                } else {
+                    stale = false
+                }
             }
+            if stale, case .success = Posix.unlink(path) { removed.append(path) }
             _ = Posix.closeFile(fd)
         }
         return removed
@@ -298,54 +314,5 @@ public enum AtomicFile {
             throw AtomicFileError(operation, destination, .system(FileSystemError("fsync the directory", dir, e)), published: true)
         }
         try step(.syncedDirectory)
-    }
-}
-
-/// Why an atomic write, copy or move did not complete.
-public struct AtomicFileError: ErrnoCarrying, CustomStringConvertible {
-    /// Which operation failed.
-    public enum Operation: String, Sendable {
-        case write, copy, move
-    }
-
-    /// What went wrong.
-    public enum Kind: Sendable, Equatable {
-        case system(FileSystemError)
-        /// `replaceExisting` was false and the destination exists.
-        case destinationExists
-        case sourceNotRegularFile(FilePath)
-        /// A step hook stopped the operation after this step, as a crash there would.
-        case abandoned(AtomicFile.Step)
-    }
-
-    public let operation: Operation
-    public let destination: FilePath
-    public let kind: Kind
-    /// True if the new content had already replaced the destination (only its durability is in doubt).
-    public let published: Bool
-
-    init(_ operation: Operation, _ destination: FilePath, _ kind: Kind, published: Bool = false) {
-        self.operation = operation
-        self.destination = destination
-        self.kind = kind
-        self.published = published
-    }
-
-    public var underlyingErrno: Errno? {
-        if case .system(let e) = kind { return e.errno }
-        return nil
-    }
-
-    public var description: String {
-        let what = "Could not atomically \(operation.rawValue) \(destination)"
-        let state = published
-            ? " The new content is in place but may not survive a power loss."
-            : " The destination was not changed."
-        switch kind {
-        case .system(let e): return "\(what): \(e)\(state)"
-        case .destinationExists: return "\(what): the destination exists and replacing it was not allowed."
-        case .sourceNotRegularFile(let s): return "\(what): the source \(s) is not a regular file."
-        case .abandoned(let step): return "\(what): abandoned after step '\(step.rawValue)' (simulated crash)."
-        }
     }
 }

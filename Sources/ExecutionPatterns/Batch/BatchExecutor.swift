@@ -213,7 +213,9 @@ public struct BatchExecutor: Sendable {
             case .success(let r):
                 throw FileSystemError("read all \(r.statSize) bytes (got \(r.bytes.count)) of", p, .ioError)
             case .failure(.system(let e)): throw e
-            case .failure(let other): throw FileSystemError("read \(other) from", p, .ioError)
+            case .failure(.notRegularFile): throw FileSystemError("read (it is not a regular file)", p, .invalidArgument)
+            case .failure(.tooLarge(_, let size, _)): throw FileSystemError("read \(size) bytes into memory from", p, .fileTooLarge)
+            case .failure(.deadlineExceeded): throw FileSystemError("read before the deadline", p, .timedOut)
             }
         case .write(let p, let data):
             try journal.prepareReplace(p, by: op.name, copy: false)

@@ -10,152 +10,6 @@ import Subprocess
 import Synchronization
 import SystemPackage
 
-/// A dotted version number, compared component by component (missing components count as 0).
-public struct ToolVersion: Comparable, Hashable, Sendable, CustomStringConvertible {
-    public let components: [Int]
-
-    /// Parses "2.43.0"; nil if the text is not a dotted number.
-    public init?(_ text: String) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        let numbers = parts.compactMap { Int($0) }
-        guard !parts.isEmpty, numbers.count == parts.count else { return nil }
-        components = numbers
-    }
-
-    /// The first dotted number in a tool's `--version` output ("git version 2.43.0" gives 2.43.0).
-    public init?(findingIn output: String) {
-        var current = ""
-        for ch in output + " " {
-            if ch.isASCII && (ch.isNumber || (ch == "." && !current.isEmpty && current.last != ".")) {
-                current.append(ch)
-            } else if !current.isEmpty {
-                while current.last == "." { current.removeLast() }
-                if current.contains("."), let v = ToolVersion(current) { self = v; return }
-                current = ""
-            }
-        }
-        return nil
-    }
-
-    public static func < (a: ToolVersion, b: ToolVersion) -> Bool {
-        for i in 0..<max(a.components.count, b.components.count) {
-            let x = i < a.components.count ? a.components[i] : 0
-            let y = i < b.components.count ? b.components[i] : 0
-            if x != y { return x < y }
-        }
-        return false
-    }
-
-    public static func == (a: ToolVersion, b: ToolVersion) -> Bool { !(a < b) && !(b < a) }
-
-    public func hash(into h: inout Hasher) {
-        var c = components
-        while c.last == 0 { c.removeLast() }
-        h.combine(c)
-    }
-
-    public var description: String { components.map(String.init).joined(separator: ".") }
-}
-
-/// A tool a program needs, and how new it must be.
-public struct ToolRequirement: Sendable, Hashable {
-    public var name: String
-    public var minimumVersion: ToolVersion?
-    /// The arguments that make the tool print its version.
-    public var versionArguments: [String]
-    /// How to install it; the guard's built-in hints are used when nil.
-    public var installHint: String?
-
-    public init(_ name: String, minimumVersion: ToolVersion? = nil, versionArguments: [String] = ["--version"], installHint: String? = nil) {
-        self.name = name
-        self.minimumVersion = minimumVersion
-        self.versionArguments = versionArguments
-        self.installHint = installHint
-    }
-}
-
-/// One unmet requirement.
-public enum ToolProblem: Error, Equatable, CustomStringConvertible {
-    /// Not on PATH. `notExecutable` lists files of that name found without the execute bit.
-    case missing(name: String, installHint: String?, notExecutable: [FilePath])
-    case versionTooOld(name: String, path: FilePath, found: ToolVersion, required: ToolVersion, installHint: String?)
-    /// The version command ran but printed no version number.
-    case versionUnreadable(name: String, path: FilePath, output: String)
-    /// The version command could not be run, failed or timed out.
-    case versionCheckFailed(name: String, path: FilePath, reason: String)
-
-    public var name: String {
-        switch self {
-        case .missing(let n, _, _), .versionTooOld(let n, _, _, _, _), .versionUnreadable(let n, _, _), .versionCheckFailed(let n, _, _): n
-        }
-    }
-
-    public var description: String {
-        func hint(_ h: String?) -> String { h.map { " Install it with: \($0)." } ?? "" }
-        switch self {
-        case .missing(let n, let h, let nx):
-            let extra = nx.isEmpty ? "" : " (found \(nx.map(\.string).joined(separator: ", ")) without the execute permission)"
-            return "The tool '\(n)' was not found on PATH\(extra).\(hint(h))"
-        case .versionTooOld(let n, let p, let found, let required, let h):
-            return "The tool '\(n)' at \(p) is version \(found); version \(required) or newer is required.\(hint(h))"
-        case .versionUnreadable(let n, let p, let out):
-            return "The tool '\(n)' at \(p) printed no version number: \"\(out.prefix(120))\"."
-        case .versionCheckFailed(let n, let p, let reason):
-            return "Could not check the version of '\(n)' at \(p): \(reason)."
-        }
-    }
-}
-
-/// The outcome of checking several requirements at once.
-public struct ToolCheckReport: Sendable, CustomStringConvertible {
-    /// Each tool that was found and met its requirement, with its path.
-    public var found: [String: FilePath]
-    /// Every unmet requirement, in the order asked.
-    public var problems: [ToolProblem]
-
-    public var isSatisfied: Bool { problems.isEmpty }
-
-    public var description: String {
-        problems.isEmpty ? "All \(found.count) required tools are available."
-            : "\(problems.count) required tool\(problems.count == 1 ? " is" : "s are") unavailable:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
-    }
-}
-
-/// How a tool run ended.
-public struct ToolRunResult: Sendable {
-    public let executable: FilePath
-    public let arguments: [String]
-    /// nil only when the timeout fired and the process's status could not be collected.
-    public let status: TerminationStatus?
-    /// True if the run was stopped because it exceeded its timeout.
-    public let timedOut: Bool
-    public let standardOutput: String
-    public let standardError: String
-    public let duration: Duration
-
-    /// Exited with status 0 within the timeout.
-    public var succeeded: Bool { !timedOut && status?.isSuccess == true }
-}
-
-/// Why a tool could not be run.
-public struct ToolGuardError: Error, CustomStringConvertible {
-    public enum Kind: Sendable {
-        case unavailable(ToolCheckReport)
-        /// The process could not be started.
-        case launchFailed(String)
-    }
-
-    public let tool: String
-    public let kind: Kind
-
-    public var description: String {
-        switch kind {
-        case .unavailable(let report): "Could not run '\(tool)': \(report)"
-        case .launchFailed(let why): "Could not start '\(tool)': \(why)."
-        }
-    }
-}
-
 /// EXEC-003: finds tools on PATH the way the shell does, checks their versions, and runs them with a timeout.
 ///
 /// A lookup scans every PATH entry in order (an empty entry is the current
@@ -298,9 +152,10 @@ public final class ToolGuard: Sendable {
 
     /// Finds `name` and runs it directly (no shell), stopping it when `timeout` passes.
     ///
-    /// A non-zero exit is a normal result; look at `status`. On timeout the
-    /// process gets SIGTERM, then SIGKILL after `killGrace`, and the result
-    /// has `timedOut` set. With a `deadline` (a planning budget's), the
+    /// A non-zero exit is a normal result; look at `status`. The tool runs in
+    /// a session of its own (no controlling terminal); on timeout its whole
+    /// process group gets SIGTERM, then SIGKILL after `killGrace`, and the
+    /// result has `timedOut` set. With a `deadline` (a planning budget's), the
     /// timeout is cut to the time left.
     public func run(
         _ name: String,
@@ -333,7 +188,14 @@ public final class ToolGuard: Sendable {
 
     private func execute(_ path: FilePath, arguments: [String], timeout: Duration, workingDirectory: FilePath?, outputLimit: Int, killGrace: Duration = .milliseconds(500)) async throws -> ToolRunResult {
         var options = PlatformOptions()
-        options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: killGrace)]
+        // Its own session (and process group), so that a timeout reaches what
+        // the tool started too: killing only the direct child would leave a
+        // shell's background jobs running and writing after the "timeout".
+        options.createSession = true
+        options.teardownSequence = [
+            .send(signal: .terminate, toProcessGroup: true, allowedDurationToNextStep: killGrace),
+            .send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .milliseconds(100)),
+        ]
         let start = ContinuousClock.now
         let configuration = Configuration(executable: .path(path), arguments: Arguments(arguments),
                                           environment: .inherit, workingDirectory: workingDirectory, platformOptions: options)
