@@ -120,6 +120,21 @@ static inline int cfuse_sigaction_ignore(int signum) {
     return sigaction(signum, &sa, NULL);
 }
 
+static inline void cfuse_wakeup_handler(int signum) { (void)signum; }
+
+// A handler that does nothing, installed without SA_RESTART: sending the
+// signal to a worker blocked in read() on /dev/fuse makes the read fail with
+// EINTR, which is the only way to stop a worker whose connection the kernel
+// keeps alive (a detached mount with files still open).
+static inline int cfuse_install_wakeup_handler(int signum) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = cfuse_wakeup_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    return sigaction(signum, &sa, NULL);
+}
+
 // Blocks (how = SIG_BLOCK) or unblocks the shutdown signals in the calling
 // thread; threads inherit the mask, so the workers never see them.
 static inline int cfuse_mask_shutdown_signals(int how) {

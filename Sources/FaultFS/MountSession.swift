@@ -68,6 +68,7 @@ public enum FaultFSServer {
         // and an ignored signal is never delivered, so restore the defaults.
         for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1] { _ = cfuse_sigaction_default(signal) }
         _ = cfuse_sigaction_ignore(SIGPIPE)
+        _ = cfuse_install_wakeup_handler(SIGUSR2)
         _ = cfuse_mask_shutdown_signals(SIG_BLOCK)
 
         if fuse_session_mount(session, paths.mountpoint) != 0 {
@@ -93,15 +94,22 @@ public enum FaultFSServer {
         fuse_session_exit(session)
         if !workers.allStopped {
             detach(paths.mountpoint)
-            // Open files keep a detached mount alive, and its requests would
-            // hang once the workers stop; give them a moment, then abort the
-            // connection so they fail with ENOTCONN instead.
-            if !workers.waitForStop(nanoseconds: 1_000_000_000), let connection {
-                abortConnection(connection)
+            // Open files keep a detached mount alive. Give them a moment,
+            // then stop anyway: abort the connection where fusectl is
+            // mounted, and interrupt the workers' reads. Closing the device
+            // below then ends the connection, so processes still using the
+            // mount get ENOTCONN instead of hanging.
+            if !workers.waitForStop(nanoseconds: 500_000_000) {
+                if let connection { abortConnection(connection) }
+                workers.interrupt()
             }
         }
         workers.join()
-        fuse_session_unmount(session)
+        // Normally the mount is gone by now (detached above, or unmounted
+        // from outside); libfuse's unmount would only complain about it.
+        if MountTable.entry(at: paths.mountpoint)?.fileSystemType == "fuse.faultbench" {
+            fuse_session_unmount(session)
+        }
         return .success(())
     }
 

@@ -57,6 +57,16 @@ final class WorkerPool: Sendable {
         return true
     }
 
+    /// Interrupts workers blocked in read() until every one has returned.
+    /// The session must already be marked as exited.
+    func interrupt() {
+        let all = threads.withLock { $0 }
+        while !allStopped {
+            for thread in all { pthread_kill(thread, SIGUSR2) }
+            usleep(10_000)
+        }
+    }
+
     func join() {
         for thread in threads.withLock({ $0 }) { pthread_join(thread, nil) }
     }
