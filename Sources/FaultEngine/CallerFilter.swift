@@ -1,6 +1,9 @@
 /// Which callers a rule applies to: all, or those in `include`, less those in `exclude`.
 ///
 /// Harnesses exclude themselves and the oracle so that only the workload is faulted.
+/// Name and executable entries need the engine's `CallerResolver`; without one
+/// (or once the process is gone) they match no caller, so an `include` by name
+/// admits nobody and an `exclude` by name excludes nobody.
 public struct CallerFilter: Sendable, Hashable {
     /// If not empty, only callers matching one of these.
     public var include: [CallerMatch]

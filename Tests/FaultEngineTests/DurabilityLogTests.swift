@@ -102,6 +102,55 @@ struct DurabilityLogTests {
         #expect(fs.files[a]! == synced)
     }
 
+    @Test("random write, truncate and sync sequences roll back to the last sync", arguments: UInt64(1)...UInt64(40))
+    func randomSequences(seed: UInt64) {
+        var random = RandomStream(seed: seed)
+        var fs = ModelFS()
+        let files = [fs.create("a"), fs.create("b")]
+        var synced: [UInt64: [UInt8]] = [files[0]: [], files[1]: []]
+        for step in 0..<30 {
+            let file = files[Int(random.next(below: 2))]
+            switch random.next(below: 6) {
+            case 0, 1, 2:
+                let offset = Int(random.next(below: 100))
+                let length = 1 + Int(random.next(below: 40))
+                fs.write(file, at: offset, bytes(UInt8(truncatingIfNeeded: step + 1), length))
+            case 3:
+                fs.truncate(file, to: Int(random.next(below: 120)))
+            default:
+                fs.log.didSync(file: file)
+                synced[file] = fs.files[file]!
+            }
+        }
+        fs.apply(fs.log.powerLossPlan(seed: seed))
+        for file in files { #expect(fs.files[file]! == synced[file]!, "file \(file) after seed \(seed)") }
+    }
+
+    @Test("random writes with a kept subset leave every block old or new", arguments: UInt64(1)...UInt64(30))
+    func randomKeptSubsets(seed: UInt64) {
+        var random = RandomStream(seed: seed &* 7919)
+        var fs = ModelFS()
+        let file = fs.create("a")
+        fs.write(file, at: 0, bytes(0xEE, Int(random.next(below: 70))))
+        fs.log.didSync(file: file)
+        let synced = fs.files[file]!
+        for step in 0..<8 {
+            fs.write(file, at: Int(random.next(below: 120)), bytes(UInt8(step + 1), 1 + Int(random.next(below: 30))))
+        }
+        let written = fs.files[file]!
+        fs.apply(fs.log.powerLossPlan(seed: seed, keepProbability: 0.5))
+        let after = fs.files[file]!
+        #expect(after.count >= synced.count && after.count <= written.count)
+        func block(_ data: [UInt8], _ range: Range<Int>) -> [UInt8] {
+            (range.lowerBound..<min(range.upperBound, after.count)).map { $0 < data.count ? data[$0] : 0 }
+        }
+        for start in stride(from: 0, to: after.count, by: 16) {
+            let range = start..<(start + 16)
+            let got = block(after, range)
+            #expect(got == block(synced, range) || got == block(written, range), "block at \(start), seed \(seed)")
+        }
+    }
+
     @Test func syncedWritesSurviveAndLaterOnesDoNot() {
         var fs = ModelFS()
         let a = fs.create("a")
