@@ -124,12 +124,10 @@ public final class FaultEngine: Sendable {
     /// Whether any armed rule's glob matches `path`; FaultFS uses direct I/O and no attribute caching for such paths.
     public func targets(path: String) -> Bool {
         guard isArmed else { return false }
-        var path = path
-        return path.withUTF8 { utf8 in
+        var bytes = path
+        return bytes.withUTF8 { utf8 in
             state.withLock { state in
-                if let replay = state.replay, replay.targets.contains(where: { $0.path == String(decoding: utf8, as: UTF8.self) }) {
-                    return true
-                }
+                if let replay = state.replay, replay.targets.contains(where: { $0.path == path }) { return true }
                 return state.rules.contains { $0.rule.path.matches(utf8: utf8) }
             }
         }

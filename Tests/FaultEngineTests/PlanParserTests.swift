@@ -110,6 +110,18 @@ struct PlanParserTests {
         }
     }
 
+    @Test func armingAPlanWithADuplicateNameNamesTheRuleLine() throws {
+        let plan = try Plan.parse(yaml: "seed: 1\nrules:\n  - {name: x, fault: lost-write}\n  - {name: x, fault: fsync-fail}\n", file: "dup.yaml")
+        let (engine, _) = try makeEngine()
+        do {
+            try engine.arm(plan)
+            Issue.record("the second rule should be rejected")
+        } catch {
+            #expect(error.description == "dup.yaml:4: rules[1].name: \"x\" is already armed; give each rule its own name.")
+        }
+        #expect(engine.rules().count == 1)
+    }
+
     @Test func invalidYAMLNamesTheLine() {
         do {
             _ = try Plan.parse(yaml: "rules:\n  - fault: errno\n   bad: [\n", file: "broken.yaml")

@@ -92,6 +92,7 @@ struct TraceTests {
         #expect(events.count == original.count)
         let clock = ManualClock()
         let replay = FaultEngine(replaying: events, clock: clock)
+        #expect(replay.isArmed && replay.targets(path: "data/1/f.json") && !replay.targets(path: "elsewhere"))
         Self.workload(replay, clock)
         #expect(replay.drainTrace() == original)
     }
