@@ -17,11 +17,13 @@ run: release
 	@bash scripts/demo.sh
 
 test: deps
-	@bash scripts/check-fuse.sh
 	$(SWIFT) build --build-tests
+	@bash scripts/check-fuse.sh .build/debug/faultbench
 	$(SWIFT) test
 
-bench-fs: release
+bench-fs:
+	@FAULTBENCH_BENCH_DEPS=1 bash scripts/ensure-deps.sh
+	$(SWIFT) build -c release
 	@python3 scripts/bench-fs.py
 
 clean:
