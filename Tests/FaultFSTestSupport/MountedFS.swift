@@ -74,11 +74,13 @@ public final class MountedFS {
     ///   left mounted or running then.
     public static func mount(
         backing: String, at mountPoint: String, arguments: [String] = [],
-        environment: [String: String?] = [:], scratch: String? = nil,
+        environment: [String: String?] = [:], scratch: String? = nil, cwd: String? = nil,
         server: MountServer = .selected, timeout: Double = 10
     ) throws -> MountedFS {
-        let canonical = canonicalPath(mountPoint)
-        guard case .success(let before) = FS.stat(mountPoint) else {
+        // Relative paths are the daemon's, resolved in its working directory.
+        let here = mountPoint.hasPrefix("/") || cwd == nil ? mountPoint : cwd! + "/" + mountPoint
+        let canonical = canonicalPath(here)
+        guard case .success(let before) = FS.stat(here) else {
             throw SupportError("cannot mount at '\(mountPoint)': it does not exist.")
         }
         let command: [String]
@@ -92,7 +94,7 @@ public final class MountedFS {
         let process: ChildProcess
         do {
             process = try ChildProcess.spawn(
-                "setpriv", ["--pdeathsig", "TERM", "--"] + command, environment: environment,
+                "setpriv", ["--pdeathsig", "TERM", "--"] + command, cwd: cwd, environment: environment,
                 stdout: logs.path("stdout"), stderr: logs.path("stderr"))
         } catch {
             try? logs.remove()
@@ -113,7 +115,7 @@ public final class MountedFS {
                 // stat in a child process: if the daemon hangs, the child is
                 // killed at the deadline instead of this test hanging.
                 let remaining = max(0.5, deadline - Clock.now)
-                if let probe = try? Tool.run("stat", ["-c", "%d", mountPoint], timeout: remaining),
+                if let probe = try? Tool.run("stat", ["-c", "%d", canonical], timeout: remaining),
                    probe.succeeded, let device = UInt64(probe.stdout.trimmingWhitespace()),
                    device != UInt64(before.st_dev) {
                     return mounted
@@ -129,8 +131,8 @@ public final class MountedFS {
         }
     }
 
-    /// A path below the mount point.
-    public func path(_ relative: String) -> String { mountPoint + "/" + relative }
+    /// A path below the mount point (absolute).
+    public func path(_ relative: String) -> String { canonicalMountPoint + "/" + relative }
 
     /// The same path below the backing directory.
     public func backingPath(_ relative: String) -> String { backing + "/" + relative }
@@ -219,9 +221,9 @@ public final class MountedFS {
         var notes: [String] = []
         process.send(SIGCONT)  // a test may have stopped it
         let steps: [(String, [String])] = [
-            ("fusermount3", ["-u", mountPoint]),
-            ("fusermount3", ["-u", "-z", mountPoint]),
-            ("umount", ["-l", mountPoint]),
+            ("fusermount3", ["-u", canonicalMountPoint]),
+            ("fusermount3", ["-u", "-z", canonicalMountPoint]),
+            ("umount", ["-l", canonicalMountPoint]),
         ]
         for (tool, arguments) in steps where isMounted {
             let result = try? Tool.run(tool, arguments, timeout: 10)

@@ -129,6 +129,42 @@ extension MountTests {
             }
         }
 
+        @Test("mounted with relative paths containing spaces: the line echoes them as given")
+        func relativePathsMounted() throws {
+            let dir = try TemporaryDirectory("cli")
+            defer { try? dir.remove() }
+            try dir.makeDirectory("back ing")
+            try dir.makeDirectory("mount point")
+            try must(FS.writeFile(dir.path("back ing/f"), "spaced"), "create a file in the backing")
+            let fs = try MountedFS.mount(backing: "back ing", at: "mount point", scratch: dir.path, cwd: dir.path, server: .faultbench)
+            defer { fs.cleanUp() }
+            #expect(fs.stdout == "faultbench: mounted back ing at mount point\n")
+            #expect(fs.entry?.mountPoint == dir.path("mount point"))
+            #expect(try must(FS.readText(dir.path("mount point/f")), "read through the mount") == "spaced")
+            try fs.finish()
+        }
+
+        @Test("usage errors (bad option value, missing argument, unknown option): non-zero exit, the problem named, nothing mounted")
+        func usageErrors() throws {
+            let dir = try TemporaryDirectory("cli")
+            defer { try? dir.remove() }
+            let b = try dir.makeDirectory("backing"), m = try dir.makeDirectory("mnt")
+            let cases: [([String], String)] = [
+                (["mount", b, m, "--threads", "0"], "--threads"),
+                (["mount", b], "mountpoint"),
+                (["mount", b, m, "--bogus"], "--bogus"),
+                (["frobnicate"], "frobnicate"),
+            ]
+            for (arguments, named) in cases {
+                let before = fuseMounts()
+                let result = try Tool.run(try FaultbenchBinary.path(), arguments, timeout: 20)
+                #expect(result.exit != .exited(0) && result.exit != .signaled(SIGKILL), "\(result)")
+                #expect(result.stderr.contains(named), "\(arguments): \(result.stderr)")
+                #expect(fuseMounts() == before)
+                #expect(try must(FS.listDirectory(m), "list mnt") == [])
+            }
+        }
+
         @Test("--threads and --debug are accepted; --debug logs requests on stderr")
         func options() throws {
             try withMount(arguments: ["--threads", "4"], server: .faultbench) { fs in

@@ -71,6 +71,17 @@ extension MountTests {
             }
         }
 
+        @Test("unmounted from outside (fusermount3 -u): the daemon notices and exits 0")
+        func externalUnmount() throws {
+            try withMount { fs in
+                fs.stoppedByTest = true
+                let result = try Tool.run("fusermount3", ["-u", fs.canonicalMountPoint], timeout: 20)
+                #expect(result.succeeded, "\(result)")
+                #expect(!fs.isMounted)
+                #expect(fs.process.wait(timeout: 10) == .exited(0), "daemon stderr: \(fs.stderr)")
+            }
+        }
+
         @Test("faultbench unmount while a file is open (busy): exit 0, gone at once, the daemon exits 0 once the file is closed")
         func unmountBusy() throws {
             try withMount { fs in
