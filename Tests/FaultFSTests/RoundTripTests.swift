@@ -52,6 +52,52 @@ extension MountTests {
             }
         }
 
+        @Test("readers stay coherent with writers: a write-only fd's writes are seen by an older read fd and by new opens")
+        func coherence() throws {
+            try withMount { fs in
+                var generator = SplitMix64(seed: 0xc0de)
+                let original = generator.bytes(300_000)
+                try must(FS.writeFile(fs.path("shared"), original), "create shared")
+                let reader = try must(FS.open(fs.path("shared"), O_RDONLY), "open a reader")
+                defer { _ = FS.close(reader) }
+                #expect(FS.same(try must(FS.preadAll(reader), "read it all (fills the page cache)"), original))
+
+                var expected = original
+                for (offset, length) in [(0, 100), (4000, 5000), (150_001, 65_536), (299_990, 10), (300_000, 7000)] {
+                    let writer = try must(FS.open(fs.path("shared"), O_WRONLY), "open a write-only fd")
+                    let patch = generator.bytes(length)
+                    try must(FS.pwriteAll(writer, patch, at: offset), "pwrite \(length) at \(offset)")
+                    _ = FS.close(writer)
+                    if offset + length > expected.count { expected += [UInt8](repeating: 0, count: offset + length - expected.count) }
+                    expected.replaceSubrange(offset..<offset + length, with: patch)
+                    let viaOld = try must(FS.preadAll(reader), "read via the older read fd")
+                    #expect(FS.same(viaOld, expected), "the old reader after a write at \(offset)\(firstDifference(viaOld, expected))")
+                    let viaNew = try must(FS.readFile(fs.path("shared")), "read via a new open")
+                    #expect(FS.same(viaNew, expected), "a new open after a write at \(offset)\(firstDifference(viaNew, expected))")
+                }
+                #expect(FS.same(try must(FS.readFile(fs.backingPath("shared")), "read in the backing"), expected))
+            }
+        }
+
+        @Test("a shared writable mmap through the mount reaches the backing file after msync")
+        func sharedMmap() throws {
+            try withMount { fs in
+                let size = 256 * 1024
+                let fd = try must(FS.open(fs.path("mapped"), O_RDWR | O_CREAT), "create mapped")
+                defer { _ = FS.close(fd) }
+                try must(FS.ftruncate(fd, size), "ftruncate mapped")
+                let mapping = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+                try #require(mapping != MAP_FAILED, "mmap MAP_SHARED through the mount failed: \(Errno(rawValue: errno))")
+                var generator = SplitMix64(seed: 0x3a9)
+                let pattern = generator.bytes(size)
+                pattern.withUnsafeBytes { mapping!.copyMemory(from: $0.baseAddress!, byteCount: size) }
+                #expect(msync(mapping, size, MS_SYNC) == 0, "msync: \(Errno(rawValue: errno))")
+                munmap(mapping, size)
+                #expect(FS.same(try must(FS.readFile(fs.backingPath("mapped")), "read mapped in the backing"), pattern))
+                #expect(FS.same(try must(FS.preadAll(fd), "read mapped via the fd"), pattern))
+            }
+        }
+
         @Test("readdir, mkdir, rmdir and unlink")
         func directories() throws {
             try withMount { fs in
