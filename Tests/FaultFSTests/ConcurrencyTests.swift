@@ -97,6 +97,54 @@ extension MountTests {
             }
         }
 
+        @Test("4 processes replace one file by write-fsync-rename while a reader checks every version is whole")
+        func atomicReplace() throws {
+            try withMount { fs in
+                let target = fs.path("current")
+                try must(FS.writeFile(target, "writer -1 version -1 " + String(repeating: ".", count: 2000) + " end\n"), "create current")
+                let writer = """
+                    import os, sys
+                    d, who, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+                    for i in range(n):
+                        body = ("writer %d version %d " % (who, i)) + ("%d" % who) * (2000 + i % 3000) + " end\\n"
+                        tmp = os.path.join(d, ".tmp-%d-%d" % (who, i))
+                        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                        os.write(fd, body.encode())
+                        os.fsync(fd)
+                        os.close(fd)
+                        os.rename(tmp, os.path.join(d, "current"))
+                    """
+                let reader = """
+                    import os, sys, time
+                    path, deadline = sys.argv[1], time.time() + float(sys.argv[2])
+                    reads = 0
+                    while time.time() < deadline:
+                        with open(path, "rb") as f:
+                            data = f.read()
+                        words = data.split(b" ")
+                        ok = data.endswith(b" end\\n") and words[0] == b"writer" and words[2] == b"version" and len(words) == 6
+                        if ok and words[1] != b"-1":
+                            ok = words[4] == words[1] * (2000 + int(words[3]) % 3000)
+                        if not ok:
+                            print("torn read: %r" % data[:80]); sys.exit(1)
+                        reads += 1
+                    print(reads)
+                    """
+                let commands = (0..<4).map { [Tool.python3, "-c", writer, fs.mountPoint, String($0), "150"] }
+                    + [[Tool.python3, "-c", reader, target, "4"]]
+                let results = try runConcurrently(commands, in: fs.scratch)
+                for result in results { #expect(result.succeeded, "\(result)") }
+                let reads = Int(results.last!.stdout.trimmingWhitespace()) ?? 0
+                #expect(reads > 10, "the reader read \(reads) versions")
+
+                let names = try must(FS.listDirectory(fs.backing), "list the backing")
+                #expect(names == ["current"], "no temporary file left: \(names)")
+                let last = try must(FS.readText(fs.backingPath("current")), "read current in the backing")
+                #expect(last.hasPrefix("writer ") && last.contains(" version 149 ") && last.hasSuffix(" end\n"), "\(last.prefix(40))")
+                #expect(last == (try must(FS.readText(target), "read current through the mount")))
+            }
+        }
+
         /// What the Python writer writes: left-justified, padded with x, newline.
         func expectedRecord(who: Int, index: String) -> String {
             let head = "writer \(who) record \(index) "

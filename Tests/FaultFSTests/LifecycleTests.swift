@@ -152,6 +152,36 @@ extension MountTests {
             }
         }
 
+        @Test("the daemon lets go of what was deleted: its open descriptors return to the baseline")
+        func noDescriptorLeak() throws {
+            try withMount(server: .faultbench) { fs in
+                func descriptors() throws -> Int {
+                    try must(FS.listDirectory("/proc/\(fs.process.pid)/fd"), "list the daemon's descriptors").count
+                }
+                try must(FS.mkdir(fs.path("churn")), "mkdir churn")
+                let baseline = try descriptors()
+                for round in 0..<3 {
+                    for i in 0..<1000 {
+                        try must(FS.writeFile(fs.path("churn/f\(i)"), "round \(round)"), "create churn/f\(i)")
+                        try must(FS.mkdir(fs.path("churn/d\(i)")), "mkdir churn/d\(i)")
+                    }
+                    _ = try must(FS.listDirectory(fs.path("churn")), "readdir churn")
+                    for i in 0..<1000 {
+                        try must(FS.unlink(fs.path("churn/f\(i)")), "unlink churn/f\(i)")
+                        try must(FS.rmdir(fs.path("churn/d\(i)")), "rmdir churn/d\(i)")
+                    }
+                }
+                // Forgets for deleted inodes arrive asynchronously.
+                var now = try descriptors()
+                let deadline = Clock.now + 5
+                while now > baseline + 16 && Clock.now < deadline {
+                    usleep(50_000)
+                    now = try descriptors()
+                }
+                #expect(now <= baseline + 16, "the daemon held \(baseline) descriptors before and \(now) after creating and deleting 6000 entries")
+            }
+        }
+
         @Test("the fixture unmounts when a test body throws")
         func fixtureCleansUpAfterAThrow() throws {
             struct Planned: Error {}
