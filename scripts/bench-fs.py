@@ -53,6 +53,16 @@ Every mount the script makes (tmpfs, FUSE) is undone in a finally block, also
 on SIGINT/SIGTERM/SIGHUP; FUSE daemons are started with PR_SET_PDEATHSIG so
 that they unmount themselves if this script is killed outright.
 
+bindfs: Debian 12 ships bindfs 1.14.7 built on libfuse 2.9, where big_writes
+is a real option (without it every write is cut to 4 KiB); it mounts with it
+and says nothing.  As root bindfs adds allow_other and default_permissions,
+as faultbench does.
+
+The machine's load average and CPU/IO pressure are recorded at the start and
+the end, with a warning when other work is running: on a 2-core machine a
+concurrent build changes every figure, and FUSE daemons that busy-poll suffer
+most.
+
 Only the Python standard library is used; fio and bindfs are external tools.
 """
 
