@@ -43,7 +43,7 @@ let package = Package(
         .target(
             name: "FaultFS",
             dependencies: [
-                "CFuse", "SystemCalls",
+                "CFuse", "SystemCalls", "FaultEngine",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "faultbench",
             dependencies: [
-                "Harness", "FaultFS",
+                "Harness", "FaultFS", "FaultEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -13,12 +13,14 @@ final class DirectoryHandle: @unchecked Sendable {
     // @unchecked: the kernel never sends two readdirs for one handle at once,
     // and releasedir comes after the last of them.
     private let stream: OpaquePointer
+    let inode: Inode
     /// An entry read from the stream that did not fit in the last reply.
     private var pending: UnsafeMutablePointer<dirent>?
     private var position: Int = 0
 
-    init(stream: OpaquePointer) {
+    init(stream: OpaquePointer, inode: Inode) {
         self.stream = stream
+        self.inode = inode
     }
 
     deinit {
@@ -35,7 +37,9 @@ final class DirectoryHandle: @unchecked Sendable {
     ///
     /// - Returns: the bytes used. An error is only reported when nothing was
     ///   filled yet; otherwise what was read so far is returned.
-    func fill(req: fuse_req_t, buffer: UnsafeMutablePointer<CChar>, size: Int, offset: Int) -> Result<Int, Errno> {
+    /// - Parameter hidden: entries for which it returns true are skipped.
+    func fill(req: fuse_req_t, buffer: UnsafeMutablePointer<CChar>, size: Int, offset: Int,
+              hidden: ((UnsafePointer<CChar>) -> Bool)? = nil) -> Result<Int, Errno> {
         if offset != position {
             seekdir(stream, offset)
             pending = nil
@@ -53,6 +57,11 @@ final class DirectoryHandle: @unchecked Sendable {
             }
             let entry = pending!
             let next = Int(entry.pointee.d_off)
+            if let hidden, hidden(cfuse_dirent_name(entry)) {
+                pending = nil
+                position = next
+                continue
+            }
             var st = stat()
             st.st_ino = entry.pointee.d_ino
             st.st_mode = mode_t(entry.pointee.d_type) << 12

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CFuse
+import FaultEngine
 import SystemCalls
 import SystemPackage
 
@@ -9,7 +10,11 @@ import SystemPackage
 /// Each answers its request exactly once.
 extension FileSystem {
     func lookup(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>) {
-        replyEntry(req, lookup(parent: inodes.inode(parent), name: name))
+        let dir = inodes.inode(parent)
+        guard faultsArmed else { return replyEntry(req, lookup(parent: dir, name: name)) }
+        let path = childPath(dir, name)
+        if answerGenericEffect(req, fault(.lookup, req, path: path)) { return }
+        replyEntry(req, lookup(parent: dir, name: name), targeted: isTargeted(path))
     }
 
     func forget(_ ino: fuse_ino_t, _ count: UInt64) {
@@ -17,15 +22,28 @@ extension FileSystem {
     }
 
     func getattr(_ req: fuse_req_t, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+        let inode = inodes.inode(ino)
+        var timeout = cache.attrTimeout
+        if faultsArmed {
+            let path = path(of: inode)
+            if answerGenericEffect(req, fault(.getattr, req, path: path)) { return }
+            if isTargeted(path) { timeout = 0 }
+        }
+        replyAttributes(req, inode, fi, timeout: timeout)
+    }
+
+    private func replyAttributes(_ req: fuse_req_t, _ inode: Inode, _ fi: UnsafeMutablePointer<fuse_file_info>?,
+                                 timeout: Double) {
         var st = stat()
         let result: Result<Int32, Errno>
-        if let fi {
-            result = Syscall.run { fstat(Int32(truncatingIfNeeded: fi.pointee.fh), &st) }
+        if let fi, inode.fileType != S_IFDIR {
+            let fd = OpenFile.from(fi).fd
+            result = Syscall.run { fstat(fd, &st) }
         } else {
-            result = Syscall.run { fstatat(inodes.inode(ino).fd, "", &st, cfuse_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) }
+            result = Syscall.run { fstatat(inode.fd, "", &st, cfuse_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) }
         }
         switch result {
-        case .success: fuse_reply_attr(req, &st, cache.attrTimeout)
+        case .success: fuse_reply_attr(req, &st, timeout)
         case .failure(let e): reply(req, e)
         }
     }
@@ -33,8 +51,19 @@ extension FileSystem {
     func setattr(_ req: fuse_req_t, _ ino: fuse_ino_t, _ attr: UnsafeMutablePointer<stat>, _ valid: Int32,
                  _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         let inode = inodes.inode(ino)
-        let fh: Int32? = fi.map { Int32(truncatingIfNeeded: $0.pointee.fh) }
+        let fh: Int32? = fi.flatMap { inode.fileType != S_IFDIR ? OpenFile.from($0).fd : nil }
         let a = attr.pointee
+        if faultsArmed {
+            let path = path(of: inode)
+            // One setattr can be several operations; each may be targeted.
+            var ops: [FSOperation] = [.setattr]
+            if valid & FUSE_SET_ATTR_MODE != 0 { ops.append(.chmod) }
+            if valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID) != 0 { ops.append(.chown) }
+            if valid & FUSE_SET_ATTR_SIZE != 0 { ops.append(.truncate) }
+            if valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME) != 0 { ops.append(.utimens) }
+            for op in ops where answerGenericEffect(req, fault(op, req, path: path, offset: Int(a.st_size))) { return }
+        }
+        if valid & FUSE_SET_ATTR_SIZE != 0 { logTruncate(inode, fd: fh, newSize: Int(a.st_size)) }
         if valid & FUSE_SET_ATTR_MODE != 0 {
             let r = fh.map { fd in Syscall.run { fchmod(fd, a.st_mode) } }
                 ?? Syscall.run { chmod(inode.procPath, a.st_mode) }
@@ -70,7 +99,7 @@ extension FileSystem {
             }
             if case .failure(let e) = r { return reply(req, e) }
         }
-        getattr(req, ino, fi)
+        replyAttributes(req, inode, fi, timeout: faultsArmed && isTargeted(path(of: inode)) ? 0 : cache.attrTimeout)
     }
 
     /// Sets a symlink's times through its directory entry: the only handle on
@@ -87,6 +116,7 @@ extension FileSystem {
 
     func readlink(_ req: fuse_req_t, _ ino: fuse_ino_t) {
         let inode = inodes.inode(ino)
+        if faultsArmed, answerGenericEffect(req, fault(.readlink, req, path: path(of: inode))) { return }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = Syscall.count { readlinkat(inode.fd, "", &buffer, buffer.count - 1) }
         switch n {
@@ -101,64 +131,109 @@ extension FileSystem {
     func mknod(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>, _ mode: mode_t, _ rdev: dev_t) {
         let dir = inodes.inode(parent)
         if let bad = checkName(name) { return reply(req, bad) }
+        if let answered = creationFault(.mknod, req, dir, name) { return answered }
         let made = asCaller(req) { Syscall.run { mknodat(dir.fd, name, mode, rdev) } }
         if case .failure(let e) = made { return reply(req, e) }
-        replyEntry(req, lookup(parent: dir, name: name))
+        logCreation(dir, name, directory: false)
+        replyEntry(req, lookup(parent: dir, name: name), targeted: faultsArmed && isTargeted(childPath(dir, name)))
     }
 
     func mkdir(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>, _ mode: mode_t) {
         let dir = inodes.inode(parent)
         if let bad = checkName(name) { return reply(req, bad) }
+        if let answered = creationFault(.mkdir, req, dir, name) { return answered }
         let made = asCaller(req) { Syscall.run { mkdirat(dir.fd, name, mode) } }
         if case .failure(let e) = made { return reply(req, e) }
-        replyEntry(req, lookup(parent: dir, name: name))
+        logCreation(dir, name, directory: true)
+        replyEntry(req, lookup(parent: dir, name: name), targeted: faultsArmed && isTargeted(childPath(dir, name)))
     }
 
     func unlink(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>) {
         if let bad = checkName(name) { return reply(req, bad) }
-        replyResult(req, Syscall.run { unlinkat(inodes.inode(parent).fd, name, 0) })
+        let dir = inodes.inode(parent)
+        if faultsArmed, answerGenericEffect(req, fault(.unlink, req, path: childPath(dir, name))) { return }
+        let stashed = tracksDurability ? stash(parent: dir, name: name) : nil
+        let result = Syscall.run { unlinkat(dir.fd, name, 0) }
+        if case .success = result, tracksDurability, let faults {
+            let path = childPath(dir, name)
+            faults.durability.withLock { $0.log.didUnlink(path: path, stash: stashed) }
+        }
+        replyResult(req, result)
     }
 
     func rmdir(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>) {
         if let bad = checkName(name) { return reply(req, bad) }
-        replyResult(req, Syscall.run { unlinkat(inodes.inode(parent).fd, name, AT_REMOVEDIR) })
+        let dir = inodes.inode(parent)
+        if faultsArmed, answerGenericEffect(req, fault(.rmdir, req, path: childPath(dir, name))) { return }
+        let result = Syscall.run { unlinkat(dir.fd, name, AT_REMOVEDIR) }
+        if case .success = result, tracksDurability, let faults {
+            let path = childPath(dir, name)
+            faults.durability.withLock { $0.log.didRemoveDirectory(path: path) }
+        }
+        replyResult(req, result)
     }
 
     func symlink(_ req: fuse_req_t, _ target: UnsafePointer<CChar>, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>) {
         let dir = inodes.inode(parent)
         if let bad = checkName(name) { return reply(req, bad) }
+        if let answered = creationFault(.symlink, req, dir, name) { return answered }
         // The target is stored as given: a symlink is data, and the caller's
         // kernel resolves it on the caller's side.
         let made = asCaller(req) { Syscall.run { symlinkat(target, dir.fd, name) } }
         if case .failure(let e) = made { return reply(req, e) }
+        logCreation(dir, name, directory: false)
         replyEntry(req, lookup(parent: dir, name: name))
     }
 
     func rename(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>,
                 _ newparent: fuse_ino_t, _ newname: UnsafePointer<CChar>, _ flags: UInt32) {
         if let bad = checkName(name) ?? checkName(newname) { return reply(req, bad) }
-        let from = inodes.inode(parent).fd, to = inodes.inode(newparent).fd
-        replyResult(req, Syscall.run { cfuse_renameat2(from, name, to, newname, flags) })
+        let fromDir = inodes.inode(parent), toDir = inodes.inode(newparent)
+        if faultsArmed, answerGenericEffect(req, fault(.rename, req, path: childPath(fromDir, name))) { return }
+        var paths: (from: String, to: String)?
+        var replaced: String?
+        if tracksDurability {
+            paths = (childPath(fromDir, name), childPath(toDir, newname))
+            if flags & cfuse_RENAME_EXCHANGE == 0 { replaced = stash(parent: toDir, name: newname) }
+        }
+        let result = Syscall.run { cfuse_renameat2(fromDir.fd, name, toDir.fd, newname, flags) }
+        if case .success = result, let faults {
+            // Every cached path below the old name is now wrong.
+            faults.renameGeneration.add(1, ordering: .releasing)
+            if let paths {
+                faults.durability.withLock { $0.log.didRename(from: paths.from, to: paths.to, replacedStash: replaced) }
+            }
+        }
+        replyResult(req, result)
     }
 
     func link(_ req: fuse_req_t, _ ino: fuse_ino_t, _ newparent: fuse_ino_t, _ newname: UnsafePointer<CChar>) {
         let inode = inodes.inode(ino), dir = inodes.inode(newparent)
         if let bad = checkName(newname) { return reply(req, bad) }
+        if let answered = creationFault(.link, req, dir, newname) { return answered }
         // linkat through /proc with AT_SYMLINK_FOLLOW links the file the
         // O_PATH descriptor pins, even a symlink, without naming any path.
         let made = Syscall.run { linkat(AT_FDCWD, inode.procPath, dir.fd, newname, AT_SYMLINK_FOLLOW) }
         if case .failure(let e) = made { return reply(req, e) }
+        logCreation(dir, newname, directory: false)
         replyEntry(req, lookup(parent: dir, name: newname))
     }
 
     func open(_ req: fuse_req_t, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let inode = inodes.inode(ino)
         let flags = fi.pointee.flags & ~O_NOFOLLOW
+        var targeted = false
+        if faultsArmed {
+            let path = path(of: inode)
+            if answerGenericEffect(req, fault(.open, req, path: path)) { return }
+            targeted = isTargeted(path)
+        }
+        if flags & O_TRUNC != 0 { logTruncate(inode, fd: nil, newSize: 0) }
         switch Syscall.run({ Glibc.open(inode.procPath, flags | O_CLOEXEC) }) {
         case .success(let fd):
-            fi.pointee.fh = UInt64(UInt32(bitPattern: fd))
-            configureOpen(fi)
-            if fuse_reply_open(req, fi) != 0 { _ = close(fd) }
+            OpenFile.store(OpenFile(fd: fd, inode: inode, flags: flags), in: fi)
+            configureOpen(fi, targeted: targeted)
+            if fuse_reply_open(req, fi) != 0 { OpenFile.release(fi) }
         case .failure(let e):
             reply(req, e)
         }
@@ -168,61 +243,118 @@ extension FileSystem {
                 _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let dir = inodes.inode(parent)
         if let bad = checkName(name) { return reply(req, bad) }
+        if let answered = creationFault(.create, req, dir, name) { return answered }
+        let targeted = faultsArmed && isTargeted(childPath(dir, name))
         let flags = (fi.pointee.flags | O_CREAT | O_CLOEXEC) & ~O_NOFOLLOW
+        var existed = stat()
+        let isNew = tracksDurability && fstatat(dir.fd, name, &existed, AT_SYMLINK_NOFOLLOW) != 0
         let opened = asCaller(req) { Syscall.run { openat(dir.fd, name, flags, mode) } }
         guard case .success(let fd) = opened else { return reply(req, opened.errno!) }
+        if isNew { logCreation(dir, name, directory: false) }
         switch lookup(parent: dir, name: name) {
         case .failure(let e):
             _ = close(fd)
             reply(req, e)
         case .success(let (inode, st)):
-            fi.pointee.fh = UInt64(UInt32(bitPattern: fd))
-            configureOpen(fi)
-            var entry = makeEntryParam(inode, st)
+            OpenFile.store(OpenFile(fd: fd, inode: inode, flags: flags), in: fi)
+            configureOpen(fi, targeted: targeted)
+            var entry = makeEntryParam(inode, st, targeted: targeted)
             if fuse_reply_create(req, &entry, fi) != 0 {
                 inodes.forget(inode, count: 1)
-                _ = close(fd)
+                OpenFile.release(fi)
             }
         }
     }
 
     func read(_ req: fuse_req_t, _ size: Int, _ offset: Int, _ fi: UnsafeMutablePointer<fuse_file_info>) {
-        // libfuse reads straight from the descriptor into its reply buffer.
-        var buffers = cfuse_bufvec_fd(Int32(truncatingIfNeeded: fi.pointee.fh), size, offset)
-        fuse_reply_data(req, &buffers, fuse_buf_copy_flags(rawValue: 0))
+        let file = OpenFile.from(fi)
+        guard faultsArmed else {
+            // libfuse reads straight from the descriptor into its reply buffer.
+            var buffers = cfuse_bufvec_fd(file.fd, size, offset)
+            fuse_reply_data(req, &buffers, fuse_buf_copy_flags(rawValue: 0))
+            return
+        }
+        let effect = fault(.read, req, path: path(of: file.inode), offset: offset, length: size)
+        if answerGenericEffect(req, effect) { return }
+        var count = size
+        if case .short(let n) = effect { count = min(n, size) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 16)
+        defer { buffer.deallocate() }
+        switch Syscall.count({ pread(file.fd, buffer.baseAddress, count, offset) }) {
+        case .success(let n):
+            if case .corrupt(let plan) = effect { plan.apply(to: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])) }
+            fuse_reply_buf(req, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), n)
+        case .failure(let e):
+            reply(req, e)
+        }
     }
 
     func write(_ req: fuse_req_t, _ data: UnsafePointer<CChar>, _ size: Int, _ offset: Int,
                _ fi: UnsafeMutablePointer<fuse_file_info>) {
-        let fd = Int32(truncatingIfNeeded: fi.pointee.fh)
-        switch Syscall.count({ pwrite(fd, data, size, offset) }) {
-        case .success(let n): fuse_reply_write(req, n)
+        let file = OpenFile.from(fi)
+        var stored = size, reported: Int? = nil
+        var victim: Int32? = nil
+        if faultsArmed {
+            let effect = fault(.write, req, path: path(of: file.inode), offset: offset, length: size)
+            if answerGenericEffect(req, effect) { return }
+            switch effect {
+            case .short(let n): stored = min(n, size)
+            case .torn(let k): stored = min(k, size); reported = size
+            case .lost: stored = 0; reported = size
+            case .killAfter(let k, let pid): stored = min(k, size); victim = pid
+            default: break
+            }
+        }
+        logWrite(file, offset: offset, length: stored)
+        let result: Result<Int, Errno> = stored == 0 ? .success(0) : Syscall.count { pwrite(file.fd, data, stored, offset) }
+        // The process dies with exactly `stored` bytes written: killed before
+        // it can see (and act on) the reply.
+        if let victim { _ = kill(victim, SIGKILL) }
+        switch result {
+        case .success(let n): fuse_reply_write(req, reported ?? n)
         case .failure(let e): reply(req, e)
         }
     }
 
     func flush(_ req: fuse_req_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
+        let file = OpenFile.from(fi)
+        if faultsArmed, answerGenericEffect(req, fault(.flush, req, path: path(of: file.inode))) { return }
         // Closing a duplicate reports what close() of the caller's descriptor
         // would (NFS-style deferred write errors) without closing ours.
-        let fd = Int32(truncatingIfNeeded: fi.pointee.fh)
-        switch Syscall.run({ dup(fd) }) {
+        switch Syscall.run({ dup(file.fd) }) {
         case .success(let copy): replyResult(req, Syscall.run { close(copy) })
         case .failure(let e): reply(req, e)
         }
     }
 
     func release(_ req: fuse_req_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
-        _ = close(Int32(truncatingIfNeeded: fi.pointee.fh))
+        if faultsArmed {
+            // release cannot fail from the caller's point of view (close has
+            // returned already), but it can be delayed, and is counted.
+            _ = fault(.release, req, path: path(of: OpenFile.from(fi).inode))
+        }
+        OpenFile.release(fi)
         fuse_reply_err(req, 0)
     }
 
     func fsync(_ req: fuse_req_t, _ datasync: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>) {
-        let fd = Int32(truncatingIfNeeded: fi.pointee.fh)
-        replyResult(req, Syscall.run { datasync != 0 ? fdatasync(fd) : Glibc.fsync(fd) })
+        let file = OpenFile.from(fi)
+        if faultsArmed {
+            let effect = fault(.fsync, req, path: path(of: file.inode))
+            if case .fsyncFail = effect {
+                dropUnsynced(file.inode)
+                return reply(req, .ioError)
+            }
+            if answerGenericEffect(req, effect) { return }
+        }
+        let result = Syscall.run { datasync != 0 ? fdatasync(file.fd) : Glibc.fsync(file.fd) }
+        if case .success = result { logSync(file.inode) }
+        replyResult(req, result)
     }
 
     func opendir(_ req: fuse_req_t, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let inode = inodes.inode(ino)
+        if faultsArmed, answerGenericEffect(req, fault(.opendir, req, path: path(of: inode))) { return }
         let opened = Syscall.run { openat(inode.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         guard case .success(let fd) = opened else { return reply(req, opened.errno!) }
         guard let stream = fdopendir(fd) else {
@@ -230,7 +362,7 @@ extension FileSystem {
             _ = close(fd)
             return reply(req, e)
         }
-        let handle = DirectoryHandle(stream: stream)
+        let handle = DirectoryHandle(stream: stream, inode: inode)
         fi.pointee.fh = UInt64(UInt(bitPattern: Unmanaged.passRetained(handle).toOpaque()))
         if fuse_reply_open(req, fi) != 0 {
             Unmanaged<DirectoryHandle>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(fi.pointee.fh))!).release()
@@ -239,9 +371,21 @@ extension FileSystem {
 
     func readdir(_ req: fuse_req_t, _ size: Int, _ offset: Int, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let handle = DirectoryHandle.from(fi)
+        var hidden: ((UnsafePointer<CChar>) -> Bool)? = nil
+        if faultsArmed, let faults {
+            let dirPath = path(of: handle.inode)
+            if answerGenericEffect(req, fault(.readdir, req, path: dirPath, offset: offset)) { return }
+            // Entries a `missing` rule targets are left out of the listing.
+            let who = caller(req)
+            hidden = { name in
+                let entry = String(cString: name)
+                if entry == "." || entry == ".." { return false }
+                return faults.engine.hides(name: dirPath.isEmpty ? entry : dirPath + "/" + entry, caller: who)
+            }
+        }
         let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
         defer { buffer.deallocate() }
-        switch handle.fill(req: req, buffer: buffer, size: size, offset: offset) {
+        switch handle.fill(req: req, buffer: buffer, size: size, offset: offset, hidden: hidden) {
         case .success(let used): fuse_reply_buf(req, buffer, used)
         case .failure(let e): reply(req, e)
         }
@@ -253,14 +397,32 @@ extension FileSystem {
     }
 
     func fsyncdir(_ req: fuse_req_t, _ datasync: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>) {
-        let fd = DirectoryHandle.from(fi).fd
-        replyResult(req, Syscall.run { datasync != 0 ? fdatasync(fd) : Glibc.fsync(fd) })
+        let handle = DirectoryHandle.from(fi)
+        if faultsArmed {
+            let effect = fault(.fsyncdir, req, path: path(of: handle.inode))
+            if case .fsyncFail = effect { return reply(req, .ioError) }
+            if answerGenericEffect(req, effect) { return }
+        }
+        let fd = handle.fd
+        let result = Syscall.run { datasync != 0 ? fdatasync(fd) : Glibc.fsync(fd) }
+        if case .success = result { logDirectorySync(handle.inode) }
+        replyResult(req, result)
     }
 
     func statfs(_ req: fuse_req_t, _ ino: fuse_ino_t) {
         var st = statvfs()
+        if faultsArmed, answerGenericEffect(req, fault(.statfs, req, path: path(of: inodes.inode(ino)))) { return }
         switch Syscall.run({ fstatvfs(inodes.inode(ino).fd, &st) }) {
-        case .success: fuse_reply_statfs(req, &st)
+        case .success:
+            if faultsArmed, let capacity = faults?.engine.statfsOverride() {
+                // disk-full with a capacity: report that disk, in the
+                // backing filesystem's block size.
+                let block = UInt64(max(st.f_frsize, 1))
+                st.f_blocks = fsblkcnt_t(UInt64(capacity.totalBytes) / block)
+                st.f_bfree = fsblkcnt_t(UInt64(capacity.freeBytes) / block)
+                st.f_bavail = st.f_bfree
+            }
+            fuse_reply_statfs(req, &st)
         case .failure(let e): reply(req, e)
         }
     }
@@ -268,11 +430,13 @@ extension FileSystem {
     func setxattr(_ req: fuse_req_t, _ ino: fuse_ino_t, _ name: UnsafePointer<CChar>, _ value: UnsafePointer<CChar>,
                   _ size: Int, _ flags: Int32) {
         let inode = inodes.inode(ino)
+        if faultsArmed, answerGenericEffect(req, fault(.setxattr, req, path: path(of: inode))) { return }
         replyResult(req, Syscall.run { CFuse.setxattr(inode.procPath, name, value, size, flags) })
     }
 
     func getxattr(_ req: fuse_req_t, _ ino: fuse_ino_t, _ name: UnsafePointer<CChar>, _ size: Int) {
         let inode = inodes.inode(ino)
+        if faultsArmed, answerGenericEffect(req, fault(.getxattr, req, path: path(of: inode))) { return }
         if size == 0 {
             switch Syscall.count({ CFuse.getxattr(inode.procPath, name, nil, 0) }) {
             case .success(let n): fuse_reply_xattr(req, n)
@@ -290,6 +454,7 @@ extension FileSystem {
 
     func listxattr(_ req: fuse_req_t, _ ino: fuse_ino_t, _ size: Int) {
         let inode = inodes.inode(ino)
+        if faultsArmed, answerGenericEffect(req, fault(.listxattr, req, path: path(of: inode))) { return }
         if size == 0 {
             switch Syscall.count({ CFuse.listxattr(inode.procPath, nil, 0) }) {
             case .success(let n): fuse_reply_xattr(req, n)
@@ -307,21 +472,26 @@ extension FileSystem {
 
     func removexattr(_ req: fuse_req_t, _ ino: fuse_ino_t, _ name: UnsafePointer<CChar>) {
         let inode = inodes.inode(ino)
+        if faultsArmed, answerGenericEffect(req, fault(.removexattr, req, path: path(of: inode))) { return }
         replyResult(req, Syscall.run { CFuse.removexattr(inode.procPath, name) })
     }
 
     func access(_ req: fuse_req_t, _ ino: fuse_ino_t, _ mask: Int32) {
         let inode = inodes.inode(ino)
+        if faultsArmed, answerGenericEffect(req, fault(.access, req, path: path(of: inode))) { return }
         replyResult(req, asCaller(req) { Syscall.run { faccessat(AT_FDCWD, inode.procPath, mask, 0) } })
     }
 
     func fallocate(_ req: fuse_req_t, _ mode: Int32, _ offset: Int, _ length: Int, _ fi: UnsafeMutablePointer<fuse_file_info>) {
-        let fd = Int32(truncatingIfNeeded: fi.pointee.fh)
-        replyResult(req, Syscall.run { cfuse_fallocate(fd, mode, offset, length) })
+        let file = OpenFile.from(fi)
+        if faultsArmed,
+           answerGenericEffect(req, fault(.fallocate, req, path: path(of: file.inode), offset: offset, length: length)) { return }
+        logWrite(file, offset: offset, length: length)
+        replyResult(req, Syscall.run { cfuse_fallocate(file.fd, mode, offset, length) })
     }
 
     func lseek(_ req: fuse_req_t, _ offset: Int, _ whence: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>) {
-        let fd = Int32(truncatingIfNeeded: fi.pointee.fh)
+        let fd = OpenFile.from(fi).fd
         switch Syscall.count({ cfuse_lseek(fd, offset, whence) }) {
         case .success(let position): fuse_reply_lseek(req, position)
         case .failure(let e): reply(req, e)
@@ -332,6 +502,22 @@ extension FileSystem {
         for i in 0..<count {
             let item = forgets[i]
             inodes.forget(inodes.inode(fuse_ino_t(item.ino)), count: item.nlookup)
+        }
+    }
+
+    /// Asks the engine about a call that creates a name in `dir`.
+    /// - Returns: nil to go on, or () once the request was answered.
+    private func creationFault(_ op: FSOperation, _ req: fuse_req_t, _ dir: Inode, _ name: UnsafePointer<CChar>) -> Void? {
+        guard faultsArmed else { return nil }
+        return answerGenericEffect(req, fault(op, req, path: childPath(dir, name))) ? () : nil
+    }
+
+    /// Records a new name for metadata-mode power loss.
+    private func logCreation(_ dir: Inode, _ name: UnsafePointer<CChar>, directory: Bool) {
+        guard tracksDurability, let faults else { return }
+        let path = childPath(dir, name)
+        faults.durability.withLock { state in
+            if directory { state.log.didMakeDirectory(path: path) } else { state.log.didCreate(path: path) }
         }
     }
 }

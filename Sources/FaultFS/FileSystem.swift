@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CFuse
+import FaultEngine
 import SystemCalls
 import SystemPackage
 
@@ -14,15 +15,18 @@ import SystemPackage
 final class FileSystem: Sendable {
     let inodes: InodeTable
     let cache: CachePolicy
+    /// The fault engine and durability log; nil for a plain passthrough.
+    let faults: FaultContext?
     /// The daemon's own credentials, restored after acting as a caller.
     private let ownUID: uid_t
     private let ownGID: gid_t
     private let ownGroups: [gid_t]
 
-    init(rootFD: Int32, rootStat: stat, cache: CachePolicy) {
+    init(rootFD: Int32, rootStat: stat, cache: CachePolicy, faults: FaultContext?) {
         let root = Inode(fd: rootFD, key: InodeKey(rootStat), fileType: S_IFDIR, lookupCount: 2)
         self.inodes = InodeTable(root: root)
         self.cache = cache
+        self.faults = faults
         self.ownUID = geteuid()
         self.ownGID = getegid()
         let count = getgroups(0, nil)
@@ -48,25 +52,27 @@ final class FileSystem: Sendable {
 
     /// Replies with a new entry, taking its lookup reference back if the
     /// kernel did not get it (an interrupted request).
-    func replyEntry(_ req: fuse_req_t, _ result: Result<(Inode, stat), Errno>) {
+    func replyEntry(_ req: fuse_req_t, _ result: Result<(Inode, stat), Errno>, targeted: Bool = false) {
         switch result {
         case .failure(let e):
             fuse_reply_err(req, e.rawValue)
         case .success(let (inode, st)):
-            var entry = makeEntryParam(inode, st)
+            var entry = makeEntryParam(inode, st, targeted: targeted)
             if fuse_reply_entry(req, &entry) != 0 {
                 inodes.forget(inode, count: 1)
             }
         }
     }
 
-    func makeEntryParam(_ inode: Inode, _ st: stat) -> fuse_entry_param {
+    /// An entry reply; a file a fault rule targets gets zero timeouts, so
+    /// every lookup and stat of it reaches the engine.
+    func makeEntryParam(_ inode: Inode, _ st: stat, targeted: Bool) -> fuse_entry_param {
         var entry = fuse_entry_param()
         entry.ino = inodes.nodeid(of: inode)
         entry.generation = 0
         entry.attr = st
-        entry.attr_timeout = cache.attrTimeout
-        entry.entry_timeout = cache.entryTimeout
+        entry.attr_timeout = targeted ? 0 : cache.attrTimeout
+        entry.entry_timeout = targeted ? 0 : cache.entryTimeout
         return entry
     }
 
@@ -140,7 +146,15 @@ final class FileSystem: Sendable {
     // MARK: - Open flags
 
     /// Chooses the kernel caching for a new open file handle.
-    func configureOpen(_ fi: UnsafeMutablePointer<fuse_file_info>) {
+    ///
+    /// A file a rule targets is opened with direct I/O and no flush
+    /// shortcut: every read and write reaches the engine with the caller's
+    /// exact offset and count, and close reports flush errors.
+    func configureOpen(_ fi: UnsafeMutablePointer<fuse_file_info>, targeted: Bool) {
+        if targeted {
+            fi.pointee.direct_io = 1
+            return
+        }
         let access = fi.pointee.flags & O_ACCMODE
         if access == O_WRONLY && cache.directIOForWriteOnly {
             // A writer that never reads gains nothing from the page cache,

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// The identity of a file in the backing filesystem.
 struct InodeKey: Hashable, Sendable {
@@ -28,6 +29,9 @@ final class Inode: @unchecked Sendable {
     let key: InodeKey
     let fileType: mode_t
     var lookupCount: UInt64
+    /// The mount-relative path last computed for this inode, with the rename
+    /// generation it was computed in; only used while fault rules are armed.
+    let cachedPath = Mutex<(generation: UInt64, path: String)?>(nil)
 
     init(fd: Int32, key: InodeKey, fileType: mode_t, lookupCount: UInt64) {
         self.fd = fd

@@ -73,6 +73,14 @@ final class InodeTable: Sendable {
         if let released { _ = close(released.fd) }
     }
 
+    /// Every inode the kernel holds now, for cache invalidation.
+    func snapshot() -> [Inode] { nodes.withLock { Array($0.values) } }
+
+    /// The inode with this backing identity, if the kernel holds it.
+    func find(_ key: InodeKey) -> Inode? {
+        key == root.key ? root : nodes.withLock { $0[key] }
+    }
+
     /// The number of nodes the kernel holds, for tests and statistics.
     var count: Int { nodes.withLock { $0.count } }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FaultEngine
 
 /// Everything a mount needs to know, as given on the command line.
 public struct MountConfiguration: Sendable {
@@ -21,6 +22,26 @@ public struct MountConfiguration: Sendable {
     public var fuseDevice: String = "/dev/fuse"
     /// Seconds the kernel may cache names and attributes of untargeted files.
     public var cacheTimeout: Double = 1.0
+
+    /// Fault rules armed before the first request is served.
+    public var plan: Plan?
+    /// The run's seed: every rule's random stream derives from it.
+    public var seed: UInt64 = 0
+    /// A recorded trace to re-inject instead of rules.
+    public var replay: [TraceEvent]?
+    /// A Unix socket for arming and clearing rules while mounted.
+    public var controlSocket: String?
+    /// Where the fault trace is written (JSON lines) when the mount ends.
+    public var traceFile: String?
+    /// Log every write for power loss even while no crash rule is armed
+    /// (needed for a power loss triggered on demand).
+    public var trackDurability: Bool = false
+
+    /// Whether this mount needs the fault engine at all; without it every
+    /// operation is a plain passthrough.
+    var wantsFaults: Bool {
+        plan != nil || replay != nil || controlSocket != nil || trackDurability || traceFile != nil
+    }
 
     public init(backing: String, mountpoint: String) {
         self.backing = backing

@@ -20,6 +20,9 @@ public enum MountError: Error, Equatable, Sendable, CustomStringConvertible {
     case notMounted(String)
     case notFaultbenchMount(String, type: String)
     case unmountFailed(String, reason: String)
+    case controlSocketInvalid(String, reason: String)
+    case planRejected(String)
+    case traceNotWritten(String, reason: String)
 
     public var description: String {
         switch self {
@@ -57,6 +60,12 @@ public enum MountError: Error, Equatable, Sendable, CustomStringConvertible {
             return "'\(p)' is a \(type) mount, not a faultbench mount; unmount it with umount if you mean to."
         case .unmountFailed(let p, let reason):
             return "could not unmount '\(p)': \(reason)."
+        case .controlSocketInvalid(let p, let reason):
+            return "cannot create the control socket '\(p)': \(reason); name a new path in a writable directory."
+        case .planRejected(let message):
+            return message
+        case .traceNotWritten(let p, let reason):
+            return "could not write the fault trace to '\(p)': \(reason)."
         }
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CFuse
+import FaultEngine
 import Synchronization
 import SystemCalls
 import SystemPackage
@@ -28,6 +29,16 @@ public enum FaultFSServer {
         case .success(let p): paths = p
         }
 
+        // Signals are taken synchronously by this thread; no other thread
+        // (workers, control server) may see them, and threads inherit the
+        // mask, so block them before any thread starts. A shell that started
+        // us with `&` set SIGINT to ignored, and an ignored signal is never
+        // delivered, so restore the defaults.
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1] { _ = cfuse_sigaction_default(signal) }
+        _ = cfuse_sigaction_ignore(SIGPIPE)
+        _ = cfuse_install_wakeup_handler(SIGUSR2)
+        _ = cfuse_mask_shutdown_signals(SIG_BLOCK)
+
         // Requests are answered from 1 MiB buffers; without this glibc maps
         // and unmaps one per reply.
         _ = mallopt(cfuse_M_MMAP_THRESHOLD, 64 << 20)
@@ -45,9 +56,19 @@ public enum FaultFSServer {
             return .failure(.backingInaccessible(config.backing, reason: e.description))
         }
 
+        var faults: FaultContext? = nil
+        if config.wantsFaults {
+            let engine = config.replay.map { FaultEngine(replaying: $0, clock: SystemClock()) }
+                ?? FaultEngine(seed: config.plan?.seed ?? config.seed, clock: SystemClock(), resolver: ProcCallerResolver())
+            if let plan = config.plan {
+                do { _ = try engine.arm(plan) } catch { _ = close(rootFD); return .failure(.planRejected(error.description)) }
+            }
+            faults = FaultContext(engine: engine, backingPath: paths.backing, alwaysTrackDurability: config.trackDurability)
+            faults?.rulesChanged()
+        }
         let fs = FileSystem(rootFD: rootFD, rootStat: rootStat, cache: CachePolicy(
             entryTimeout: config.cacheTimeout, attrTimeout: config.cacheTimeout,
-            keepCache: true, directIOForWriteOnly: true, noFlush: true))
+            keepCache: true, directIOForWriteOnly: true, noFlush: true), faults: faults)
         let userdata = Unmanaged.passRetained(fs)
         defer {
             userdata.release()
@@ -62,14 +83,17 @@ public enum FaultFSServer {
         }
         guard let session else { return .failure(.mountFailed(mountpoint: config.mountpoint)) }
         defer { fuse_session_destroy(session) }
+        faults?.session.store(UInt(bitPattern: UnsafeRawPointer(session)), ordering: .releasing)
 
-        // Signals are taken synchronously by this thread; the workers never
-        // see them. A shell that started us with `&` set SIGINT to ignored,
-        // and an ignored signal is never delivered, so restore the defaults.
-        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1] { _ = cfuse_sigaction_default(signal) }
-        _ = cfuse_sigaction_ignore(SIGPIPE)
-        _ = cfuse_install_wakeup_handler(SIGUSR2)
-        _ = cfuse_mask_shutdown_signals(SIG_BLOCK)
+        var control: ControlServer? = nil
+        if let socketPath = config.controlSocket {
+            switch ControlServer.start(path: socketPath, fs: fs) {
+            case .success(let server): control = server
+            case .failure(let e): return .failure(e)
+            }
+        }
+        defer { control?.stop() }
+
 
         if fuse_session_mount(session, paths.mountpoint) != 0 {
             return .failure(.mountFailed(mountpoint: config.mountpoint))
@@ -109,6 +133,17 @@ public enum FaultFSServer {
         // from outside); libfuse's unmount would only complain about it.
         if MountTable.entry(at: paths.mountpoint)?.fileSystemType == "fuse.faultbench" {
             fuse_session_unmount(session)
+        }
+        if let faults {
+            faults.durability.withLock { $0.unpinAll() }
+            _ = Syscall.run { rmdir(faults.stashDirectory) }
+            if let traceFile = config.traceFile {
+                let lines = faults.engine.traceLines()
+                let text = lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+                if case .failure(let e) = AtomicFile.write(text, to: traceFile) {
+                    return .failure(.traceNotWritten(traceFile, reason: e.description))
+                }
+            }
         }
         return .success(())
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FaultEngine
 import FaultFS
 
 struct MountCommand: ParsableCommand {
@@ -28,6 +29,8 @@ struct MountCommand: ParsableCommand {
     @Flag(help: "Print every FUSE request (libfuse's debug output).")
     var debug = false
 
+    @OptionGroup var faults: FaultOptions
+
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1.") }
         guard spin >= 0 else { throw ValidationError("--spin must not be negative.") }
@@ -42,6 +45,7 @@ struct MountCommand: ParsableCommand {
         config.daemonize = daemon
         config.debug = debug
         if let device = Environment.value("FAULTBENCH_FUSE_DEVICE") { config.fuseDevice = device }
+        try faults.apply(to: &config)
         let result = FaultFSServer.serve(config) {
             Output.line("faultbench: mounted \(backing) at \(mountpoint)")
         }
@@ -60,5 +64,77 @@ struct UnmountCommand: ParsableCommand {
 
     func run() throws {
         if case .failure(let error) = FaultFSServer.unmount(mountpoint) { throw Failure(error.description) }
+    }
+}
+
+/// The fault options shared by `mount` and `replay`.
+struct FaultOptions: ParsableArguments {
+    @Option(help: "A plan file (YAML) whose rules are armed before the first request.")
+    var plan: String?
+
+    @Option(help: "The run's seed; every rule's random stream derives from it (a plan's own seed wins).")
+    var seed: UInt64 = 0
+
+    @Option(help: "A Unix socket for arming, listing and clearing rules while mounted (see faultbench ctl).")
+    var control: String?
+
+    @Option(help: "Write the fault trace (JSON lines) to this file when the mount ends.")
+    var trace: String?
+
+    @Flag(help: "Log every write for power loss even while no crash rule is armed (for power loss on demand).")
+    var trackDurability = false
+
+    func apply(to config: inout MountConfiguration) throws {
+        config.seed = seed
+        config.controlSocket = control
+        config.traceFile = trace
+        config.trackDurability = trackDurability
+        if let plan {
+            let text = try TextFile.read(plan, what: "plan")
+            do {
+                config.plan = try Plan.parse(yaml: text, file: plan)
+            } catch {
+                throw Failure(error.description)
+            }
+        }
+    }
+}
+
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Mount BACKING at MOUNTPOINT and re-inject exactly the faults of a recorded trace."
+    )
+
+    @Argument(help: "A trace written by --trace or fetched with faultbench ctl SOCKET trace.")
+    var tracePath: String
+
+    @Argument(help: "The directory whose contents are served.")
+    var backing: String
+
+    @Argument(help: "An empty directory to mount on.")
+    var mountpoint: String
+
+    @Option(help: "A Unix socket for reading counters and the trace while mounted.")
+    var control: String?
+
+    @Option(help: "Write the faults injected during the replay to this file when the mount ends.")
+    var trace: String?
+
+    func run() throws {
+        let text = try TextFile.read(tracePath, what: "trace")
+        var config = MountConfiguration(backing: backing, mountpoint: mountpoint)
+        do {
+            config.replay = try TraceEvent.parse(trace: text)
+        } catch {
+            throw Failure("\(tracePath): \(error)")
+        }
+        config.controlSocket = control
+        config.traceFile = trace
+        if let device = Environment.value("FAULTBENCH_FUSE_DEVICE") { config.fuseDevice = device }
+        let result = FaultFSServer.serve(config) {
+            Output.line("faultbench: mounted \(backing) at \(mountpoint), replaying \(tracePath)")
+        }
+        if case .failure(let error) = result { throw Failure(error.description) }
     }
 }

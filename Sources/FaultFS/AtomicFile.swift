@@ -1,0 +1,28 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SystemCalls
+import SystemPackage
+
+/// Writes a result file so that readers see the old file or the new one,
+/// never half of one: a temporary file beside it, fsync, rename.
+enum AtomicFile {
+    static func write(_ text: String, to path: String) -> Result<Void, Errno> {
+        let temporary = path + ".tmp-\(getpid())"
+        let opened = Syscall.run { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+        guard case .success(let fd) = opened else { return .failure(opened.errno!) }
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = Syscall.count { bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } }
+            guard case .success(let count) = n else {
+                _ = close(fd); _ = unlink(temporary)
+                return .failure(n.errno!)
+            }
+            bytes = bytes.dropFirst(count)
+        }
+        if case .failure(let e) = Syscall.run({ fsync(fd) }) { _ = close(fd); _ = unlink(temporary); return .failure(e) }
+        if case .failure(let e) = Syscall.run({ close(fd) }) { _ = unlink(temporary); return .failure(e) }
+        if case .failure(let e) = Syscall.run({ rename(temporary, path) }) { _ = unlink(temporary); return .failure(e) }
+        return .success(())
+    }
+}

@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CFuse
+import FaultEngine
+import Synchronization
+import SystemCalls
+
+/// Everything the filesystem needs to inject faults: the engine that decides,
+/// the durability log a crash is undone from, and what ties them to files.
+///
+/// Lock order: an inode's `cachedPath` lock and `durability` are never held
+/// together with the inode table's lock or with each other.
+final class FaultContext: Sendable {
+    let engine: FaultEngine
+    /// Canonical backing path, to turn /proc/self/fd links into mount paths.
+    let backingPath: String
+    /// Bumped by every rename: a cached path computed before it may be stale.
+    let renameGeneration = Atomic<UInt64>(0)
+    /// Set when writes must be logged for power-loss and fsync-fail: by the
+    /// mount option, or while a rule of either kind is armed.
+    let tracksDurability = Atomic<Bool>(false)
+    let alwaysTrackDurability: Bool
+    let durability = Mutex(DurabilityState())
+    /// Where metadata-mode power loss keeps unlinked files until their
+    /// directory is synced: beside the backing directory, never inside it,
+    /// so the ground truth never sees it.
+    let stashDirectory: String
+    /// The libfuse session, for cache invalidations; set once it exists.
+    let session = Atomic<UInt>(0)
+
+    init(engine: FaultEngine, backingPath: String, alwaysTrackDurability: Bool) {
+        self.engine = engine
+        self.backingPath = backingPath
+        self.alwaysTrackDurability = alwaysTrackDurability
+        let parent = backingPath == "/" ? "/tmp" : String(backingPath[..<(backingPath.lastIndex(of: "/") ?? backingPath.endIndex)])
+        self.stashDirectory = (parent.isEmpty ? "" : parent) + "/.faultbench-stash-\(getpid())"
+        tracksDurability.store(alwaysTrackDurability, ordering: .releasing)
+    }
+
+    /// Re-reads the armed rules to decide whether writes must be logged.
+    func rulesChanged() {
+        let crashRules = engine.rules().contains {
+            $0.rule.fault.kind == .powerLoss || $0.rule.fault.kind == .fsyncFail
+        }
+        let tracking = alwaysTrackDurability || crashRules
+        let wasTracking = tracksDurability.exchange(tracking, ordering: .acquiringAndReleasing)
+        if wasTracking && !tracking {
+            // Nothing logged from here on: an old record would make a later
+            // crash undo data that was since made durable.
+            durability.withLock { state in
+                state.log.reset()
+                state.unpinAll()
+            }
+        }
+    }
+
+    var sessionPointer: OpaquePointer? {
+        OpaquePointer(bitPattern: session.load(ordering: .acquiring))
+    }
+}
+
+/// The durability log and the descriptors that keep its files reachable.
+struct DurabilityState: ~Copyable {
+    var log = DurabilityLog<InodeKey>()
+    /// An O_PATH descriptor for every file with unsynced changes, so a power
+    /// loss can restore it even after the kernel forgot its inode.
+    var pinned: [InodeKey: Int32] = [:]
+    var stashCounter: UInt64 = 0
+
+    mutating func pin(_ inode: Inode) {
+        if pinned[inode.key] == nil {
+            let copy = dup(inode.fd)
+            if copy >= 0 { pinned[inode.key] = copy }
+        }
+    }
+
+    mutating func unpin(_ key: InodeKey) {
+        if let fd = pinned.removeValue(forKey: key) { _ = close(fd) }
+    }
+
+    mutating func unpinAll() {
+        for fd in pinned.values { _ = close(fd) }
+        pinned.removeAll()
+    }
+}

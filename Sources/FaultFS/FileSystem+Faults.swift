@@ -1,0 +1,294 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CFuse
+import FaultEngine
+import SystemCalls
+import SystemPackage
+
+/// How the filesystem asks the fault engine before an operation, and carries
+/// out what it decides.
+extension FileSystem {
+    /// Whether any fault rule is armed: the one check every operation pays.
+    @inline(__always)
+    var faultsArmed: Bool { faults?.engine.isArmed ?? false }
+
+    /// The mount-relative path of an inode ("" for the root).
+    ///
+    /// Computed from /proc/self/fd (the kernel knows where the descriptor's
+    /// file is now, across renames) and cached until the next rename.
+    func path(of inode: Inode) -> String {
+        guard let faults, inode !== inodes.root else { return "" }
+        let generation = faults.renameGeneration.load(ordering: .acquiring)
+        if let cached = inode.cachedPath.withLock({ $0 }), cached.generation == generation { return cached.path }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = Syscall.count { Glibc.readlink(inode.procPath, &buffer, buffer.count - 1) }
+        guard case .success(let length) = n else { return "" }
+        buffer[length] = 0
+        var full = String(cString: buffer)
+        if full.hasSuffix(" (deleted)") { full.removeLast(" (deleted)".count) }
+        let prefix = faults.backingPath == "/" ? "/" : faults.backingPath + "/"
+        let path = full.hasPrefix(prefix) ? String(full.dropFirst(prefix.count)) : full
+        inode.cachedPath.withLock { $0 = (generation, path) }
+        return path
+    }
+
+    func childPath(_ parent: Inode, _ name: UnsafePointer<CChar>) -> String {
+        let base = path(of: parent)
+        let child = String(cString: name)
+        return base.isEmpty ? child : base + "/" + child
+    }
+
+    @inline(__always)
+    func caller(_ req: fuse_req_t) -> Caller {
+        let ctx = fuse_req_ctx(req)!.pointee
+        return Caller(pid: ctx.pid, uid: ctx.uid, gid: ctx.gid)
+    }
+
+    /// Asks the engine about one call and waits out any injected delay.
+    ///
+    /// - Returns: `.proceed` at once when no rule is armed.
+    @inline(__always)
+    func fault(_ op: FSOperation, _ req: fuse_req_t, path: @autoclosure () -> String,
+               offset: Int = 0, length: Int = 0) -> Effect {
+        guard let faults, faults.engine.isArmed else { return .proceed }
+        let decision = faults.engine.decide(op, path: path(), caller: caller(req), offset: Int64(offset), length: length)
+        if decision.delayNanoseconds > 0 { sleepPrecisely(decision.delayNanoseconds) }
+        return decision.effect
+    }
+
+    /// Whether a rule targets this path, so the kernel must not cache it.
+    func isTargeted(_ path: @autoclosure () -> String) -> Bool {
+        guard let faults, faults.engine.isArmed else { return false }
+        return faults.engine.targets(path: path())
+    }
+
+    /// Handles the effects that replace any operation: an errno, or a crash.
+    /// - Returns: true if the request was answered.
+    func answerGenericEffect(_ req: fuse_req_t, _ effect: Effect) -> Bool {
+        switch effect {
+        case .proceed:
+            return false
+        case .fail(let code):
+            fuse_reply_err(req, code)
+            return true
+        case .powerLoss(let plan):
+            powerLoss(plan)
+            fuse_reply_err(req, EIO)
+            return true
+        case .fsyncFail:
+            fuse_reply_err(req, EIO)
+            return true
+        case .short, .torn, .lost, .corrupt, .killAfter:
+            // Data effects on an operation that moves no data: nothing to cut.
+            return false
+        }
+    }
+
+    // MARK: - Durability
+
+    var tracksDurability: Bool { faults?.tracksDurability.load(ordering: .acquiring) ?? false }
+
+    /// Saves the bytes a write is about to overwrite, the first time since
+    /// the file's last fsync, so a power loss can put them back.
+    func logWrite(_ file: OpenFile, offset: Int, length: Int) {
+        guard let faults, tracksDurability else { return }
+        var st = stat()
+        guard case .success = Syscall.run({ fstat(file.fd, &st) }) else { return }
+        let start = file.appends ? Int64(st.st_size) : Int64(offset)
+        let ranges = faults.durability.withLock { state -> [Range<Int64>] in
+            state.pin(file.inode)
+            return state.log.willWrite(file: file.inode.key, offset: start, length: length, oldSize: Int64(st.st_size))
+        }
+        saveOldBytes(faults, file.inode.key, fd: file.fd, ranges)
+    }
+
+    func logTruncate(_ inode: Inode, fd: Int32?, newSize: Int) {
+        guard let faults, tracksDurability else { return }
+        var st = stat()
+        guard case .success = Syscall.run({ fstatat(inode.fd, "", &st, cfuse_AT_EMPTY_PATH) }) else { return }
+        let ranges = faults.durability.withLock { state -> [Range<Int64>] in
+            state.pin(inode)
+            return state.log.willTruncate(file: inode.key, newSize: Int64(newSize), oldSize: Int64(st.st_size))
+        }
+        guard !ranges.isEmpty else { return }
+        let readFD = Syscall.run { Glibc.open(inode.procPath, O_RDONLY | O_CLOEXEC) }
+        guard case .success(let rfd) = readFD else { return }
+        defer { _ = close(rfd) }
+        saveOldBytes(faults, inode.key, fd: rfd, ranges)
+    }
+
+    private func saveOldBytes(_ faults: FaultContext, _ key: InodeKey, fd: Int32, _ ranges: [Range<Int64>]) {
+        for range in ranges {
+            var bytes = [UInt8](repeating: 0, count: Int(range.count))
+            let n = bytes.withUnsafeMutableBytes { buffer in
+                Syscall.count { pread(fd, buffer.baseAddress, buffer.count, Int(range.lowerBound)) }
+            }
+            // The file may have been opened write-only: then reopen to read.
+            let got: Int
+            if case .success(let count) = n { got = count } else { got = readThroughProc(fd, &bytes, range) }
+            if got < bytes.count { bytes.removeLast(bytes.count - max(0, got)) }
+            faults.durability.withLock { $0.log.recordSaved(file: key, offset: range.lowerBound, oldBytes: bytes) }
+        }
+    }
+
+    private func readThroughProc(_ fd: Int32, _ bytes: inout [UInt8], _ range: Range<Int64>) -> Int {
+        guard case .success(let rfd) = Syscall.run({ Glibc.open("/proc/self/fd/\(fd)", O_RDONLY | O_CLOEXEC) }) else { return 0 }
+        defer { _ = close(rfd) }
+        let n = bytes.withUnsafeMutableBytes { buffer in
+            Syscall.count { pread(rfd, buffer.baseAddress, buffer.count, Int(range.lowerBound)) }
+        }
+        if case .success(let count) = n { return count }
+        return 0
+    }
+
+    func logSync(_ inode: Inode) {
+        guard let faults else { return }
+        faults.durability.withLock { state in
+            state.log.didSync(file: inode.key)
+            state.unpin(inode.key)
+        }
+    }
+
+    func logDirectorySync(_ inode: Inode) {
+        guard let faults, tracksDurability else { return }
+        let stashes = faults.durability.withLock { $0.log.syncDirectory(path(of: inode)) }
+        for stash in stashes { _ = Syscall.run { unlinkat(AT_FDCWD, stashPath(stash), 0) } }
+    }
+
+    /// Keeps an about-to-be-unlinked (or replaced) file under a stash name,
+    /// so a metadata power loss can bring it back.
+    /// - Returns: the stash's name for the durability log, or nil.
+    func stash(parent: Inode, name: UnsafePointer<CChar>) -> String? {
+        guard let faults, tracksDurability else { return nil }
+        _ = Syscall.run { Glibc.mkdir(faults.stashDirectory, 0o700) }
+        let stashName = faults.durability.withLock { state -> String in
+            state.stashCounter += 1
+            return "stash-\(state.stashCounter)"
+        }
+        let linked = Syscall.run { linkat(parent.fd, name, AT_FDCWD, faults.stashDirectory + "/" + stashName, 0) }
+        guard case .success = linked else { return nil }
+        return "\u{1}" + stashName
+    }
+
+    /// A path from an undo action, made absolute: stash names live in the
+    /// stash directory, everything else is relative to the backing root.
+    func stashPath(_ name: String) -> String {
+        guard let faults else { return name }
+        if name.hasPrefix("\u{1}") { return faults.stashDirectory + "/" + name.dropFirst() }
+        return faults.backingPath + "/" + name
+    }
+
+    // MARK: - Crashes
+
+    /// Kills the named callers, undoes every unsynced change, and drops the
+    /// kernel's caches so the mount shows the post-crash state.
+    func powerLoss(_ plan: PowerLossPlan) {
+        guard let faults else { return }
+        // Stop the victims first, so nothing they do lands between the undo
+        // and their death, and kill them only once the post-crash state is
+        // in place: whoever sees them die must see that state.
+        let victims = ProcessKiller.find(plan.kill, sparing: getpid())
+        ProcessKiller.signal(victims, SIGSTOP)
+        defer { ProcessKiller.signal(victims, SIGKILL) }
+        let (actions, pinned) = faults.durability.withLock { state -> ([UndoAction<InodeKey>], [InodeKey: Int32]) in
+            let actions = state.log.powerLossPlan(for: plan)
+            state.log.reset()
+            let pinned = state.pinned
+            state.pinned = [:]
+            return (actions, pinned)
+        }
+        UndoRunner(fs: self, pinned: pinned).run(actions)
+        for fd in pinned.values { _ = close(fd) }
+        invalidateEverything()
+    }
+
+    /// fsync-fail: the unsynced data of one file is gone, as after Linux
+    /// drops dirty pages it could not write back.
+    func dropUnsynced(_ inode: Inode) {
+        guard let faults else { return }
+        let (actions, pinned) = faults.durability.withLock { state -> ([UndoAction<InodeKey>], [InodeKey: Int32]) in
+            let actions = state.log.dropUnsynced(file: inode.key)
+            var pinned: [InodeKey: Int32] = [:]
+            if let fd = state.pinned.removeValue(forKey: inode.key) { pinned[inode.key] = fd }
+            return (actions, pinned)
+        }
+        UndoRunner(fs: self, pinned: pinned.isEmpty ? [inode.key: dup(inode.fd)] : pinned).run(actions)
+        for fd in pinned.values { _ = close(fd) }
+        invalidate([inode])
+    }
+
+    // MARK: - Kernel cache
+
+    /// Drops the kernel's cached pages, attributes and names of these inodes.
+    func invalidate(_ list: [Inode]) {
+        guard let se = faults?.sessionPointer else { return }
+        for inode in list {
+            _ = fuse_lowlevel_notify_inval_inode(se, inodes.nodeid(of: inode), 0, 0)
+        }
+    }
+
+    /// Drops the kernel's cache of every name and page it holds of this
+    /// mount: after a power loss any of them may be stale.
+    ///
+    /// Pages and attributes are dropped before returning. Names are dropped
+    /// on another thread: the kernel takes the parent directory's lock for
+    /// that, and the request being answered may hold it (a create that
+    /// triggered the crash), which would deadlock.
+    func invalidateEverything() {
+        guard let se = faults?.sessionPointer else { return }
+        let all = inodes.snapshot()
+        for inode in all {
+            _ = fuse_lowlevel_notify_inval_inode(se, inodes.nodeid(of: inode), 0, 0)
+        }
+        _ = fuse_lowlevel_notify_inval_inode(se, fuse_ino_t(FUSE_ROOT_ID), 0, 0)
+        var entries: [(parent: fuse_ino_t, name: String)] = []
+        var byPath: [String: Inode] = ["": inodes.root]
+        for inode in all { byPath[path(of: inode)] = inode }
+        for path in byPath.keys where !path.isEmpty {
+            let (parentPath, name) = splitPath(path)
+            if let parent = byPath[parentPath] { entries.append((inodes.nodeid(of: parent), name)) }
+        }
+        let handle = SessionHandle(pointer: se)
+        let names = entries.map { NameInvalidation(parent: $0.parent, name: $0.name) }
+        BackgroundThread.run {
+            for entry in names {
+                _ = entry.name.withCString { fuse_lowlevel_notify_inval_entry(handle.pointer, entry.parent, $0, strlen($0)) }
+            }
+        }
+    }
+
+    /// Before a rule is reported armed: the kernel must not answer a call it
+    /// targets from its cache (pages, attributes or a cached name).
+    func invalidateTargets() {
+        guard let faults, let se = faults.sessionPointer else { return }
+        var byPath: [String: Inode] = ["": inodes.root]
+        for inode in inodes.snapshot() { byPath[path(of: inode)] = inode }
+        for (path, inode) in byPath where !path.isEmpty && faults.engine.targets(path: path) {
+            _ = fuse_lowlevel_notify_inval_inode(se, inodes.nodeid(of: inode), 0, 0)
+            let (parentPath, name) = splitPath(path)
+            if let parent = byPath[parentPath] {
+                _ = name.withCString { fuse_lowlevel_notify_inval_entry(se, inodes.nodeid(of: parent), $0, strlen($0)) }
+            }
+        }
+    }
+}
+
+struct NameInvalidation: Sendable {
+    let parent: fuse_ino_t
+    let name: String
+}
+
+/// Splits a mount-relative path into its directory and its last name.
+func splitPath(_ path: String) -> (directory: String, name: String) {
+    guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+    return (String(path[..<slash]), String(path[path.index(after: slash)...]))
+}
+
+/// Sleeps for an injected delay: nanosleep, resumed after signals, so the
+/// caller waits the full time.
+func sleepPrecisely(_ nanoseconds: UInt64) {
+    var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+}

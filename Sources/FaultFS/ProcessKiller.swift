@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FaultEngine
+
+/// Finds the processes a crash rule names and signals them.
+enum ProcessKiller {
+    /// The pids matching any of `matches`, never `sparing` (the daemon).
+    static func find(_ matches: [CallerMatch], sparing: Int32) -> [Int32] {
+        var pids = Set<Int32>()
+        let needsScan = matches.contains { if case .pid = $0 { return false } else { return true } }
+        for match in matches { if case .pid(let pid) = match { pids.insert(pid) } }
+        if needsScan {
+            let resolver = ProcCallerResolver()
+            for pid in allPids() {
+                for match in matches {
+                    switch match {
+                    case .pid: continue
+                    case .name(let name): if resolver.name(of: pid) == name { pids.insert(pid) }
+                    case .executable(let exe): if resolver.executable(of: pid) == exe { pids.insert(pid) }
+                    }
+                }
+            }
+        }
+        pids.remove(sparing)
+        pids.remove(0)
+        return pids.sorted()
+    }
+
+    static func signal(_ pids: [Int32], _ signal: Int32) {
+        for pid in pids { _ = Glibc.kill(pid, signal) }
+    }
+
+    private static func allPids() -> [Int32] {
+        guard let dir = opendir("/proc") else { return [] }
+        defer { closedir(dir) }
+        var pids: [Int32] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if let pid = Int32(name) { pids.append(pid) }
+        }
+        return pids
+    }
+}
+
+/// Names a caller from /proc, for rules that filter callers by name or
+/// executable (the engine asks only for those).
+struct ProcCallerResolver: CallerResolver {
+    func name(of pid: Int32) -> String? {
+        guard let text = readWholeFile("/proc/\(pid)/comm") else { return nil }
+        return text.hasSuffix("\n") ? String(text.dropLast()) : text
+    }
+
+    func executable(of pid: Int32) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = Glibc.readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        buffer[n] = 0
+        return String(cString: buffer)
+    }
+}
