@@ -31,9 +31,9 @@ public struct ToolResult: Sendable, CustomStringConvertible {
 /// Runs real tools (git, tar, sqlite3, python3, the faultbench binary) and
 /// collects their output.
 public enum Tool {
-    /// The system Python, reachable by uid 65534 (a pyenv shim under /root
-    /// is not).
-    public static let python3 = "/usr/bin/python3"
+    /// The system Python when there is one, because uid 65534 can run it
+    /// (a pyenv shim under /root it cannot); otherwise python3 on PATH.
+    public static let python3 = FaultbenchBinary.isExecutable("/usr/bin/python3") ? "/usr/bin/python3" : "python3"
 
     /// Runs a tool to completion.
     ///

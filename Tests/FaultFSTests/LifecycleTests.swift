@@ -122,22 +122,36 @@ extension MountTests {
 
         @Test("faultbench unmount of a stale mount (transport endpoint not connected): exit 0, gone")
         func unmountStale() throws {
-            // A stale mount needs a daemon that dies without auto_unmount;
-            // faultbench always sets it, so bindfs plays that daemon under
-            // faultbench's fsname and type.
-            try withMount(arguments: ["-o", "fsname=faultbench,subtype=faultbench"], server: .bindfs) { fs in
-                #expect(fs.entry?.fsType == "fuse.faultbench")
-                fs.send(SIGKILL)
-                #expect(fs.process.wait(timeout: 5) == .signaled(SIGKILL))
-                // opendir always reaches the daemon (a stat may be answered from the attribute cache).
-                #expect(FS.listDirectory(fs.mountPoint).errno == .socketNotConnected, "the mount is stale")
-                #expect(fs.isMounted)
-                let result = try Tool.run(try FaultbenchBinary.path(), ["unmount", fs.mountPoint], timeout: 20)
-                #expect(result.exit == .exited(0), "\(result)")
-                #expect(result.stderr == "")
-                #expect(!fs.isMounted)
-                #expect(FS.stat(fs.mountPoint).succeeded)
+            // A stale mount is one whose daemon is gone without unmounting.
+            // faultbench always sets auto_unmount, so this makes one directly:
+            // mount(2) a fuse.faultbench file system on an open /dev/fuse,
+            // then close it without ever serving a request.
+            let dir = try TemporaryDirectory("stale")
+            let mnt = try dir.makeDirectory("mnt")
+            defer {
+                if MountTable.isMounted(mnt) { _ = try? Tool.run("umount", ["-l", mnt]) }
+                try? dir.remove()
             }
+            let script = """
+                import ctypes, os, sys
+                libc = ctypes.CDLL(None, use_errno=True)
+                fd = os.open("/dev/fuse", os.O_RDWR)
+                options = ("fd=%d,rootmode=40000,user_id=0,group_id=0" % fd).encode()
+                # MS_NOSUID | MS_NODEV, as fusermount3 mounts.
+                if libc.mount(b"faultbench", os.fsencode(sys.argv[1]), b"fuse.faultbench", ctypes.c_ulong(6), options) != 0:
+                    sys.exit("mount(2) failed: " + os.strerror(ctypes.get_errno()))
+                os.close(fd)
+                """
+            let made = try Tool.run(Tool.python3, ["-c", script, mnt], timeout: 20)
+            try #require(made.succeeded, "making a stale mount: \(made)")
+            #expect(MountTable.entry(at: mnt)?.fsType == "fuse.faultbench")
+            #expect(FS.stat(mnt).errno == .socketNotConnected, "the mount is stale")
+
+            let result = try Tool.run(try FaultbenchBinary.path(), ["unmount", mnt], timeout: 20)
+            #expect(result.exit == .exited(0), "\(result)")
+            #expect(result.stderr == "")
+            #expect(!MountTable.isMounted(mnt))
+            #expect(FS.stat(mnt).succeeded, "a plain directory again")
         }
 
         @Test("faultbench unmount of a directory that is not mounted: one faultbench: line, exit 1")
