@@ -268,13 +268,13 @@ extension FileSystem {
 
     func read(_ req: fuse_req_t, _ size: Int, _ offset: Int, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let file = OpenFile.from(fi)
-        guard faultsArmed else {
+        let effect = faultsArmed ? fault(.read, req, path: path(of: file.inode), offset: offset, length: size) : .proceed
+        if case .proceed = effect {
             // libfuse reads straight from the descriptor into its reply buffer.
             var buffers = cfuse_bufvec_fd(file.fd, size, offset)
             fuse_reply_data(req, &buffers, fuse_buf_copy_flags(rawValue: 0))
             return
         }
-        let effect = fault(.read, req, path: path(of: file.inode), offset: offset, length: size)
         if answerGenericEffect(req, effect) { return }
         var count = size
         if case .short(let n) = effect { count = min(n, size) }
