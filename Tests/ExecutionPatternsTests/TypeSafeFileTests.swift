@@ -19,7 +19,7 @@ struct TypeSafeFileTests {
         #expect(j["ports"] == .array([.number(80), .number(443)]))
         guard case .success(.yaml(let y)) = registry.load(yaml) else { Issue.record("yaml: \(registry.load(yaml))"); return }
         #expect(y["ports"] == .sequence([.scalar("80"), .scalar("443")]))
-        #expect(y["nested"]?["key"] == .scalar("quoted # not a comment"))
+        #expect(y["nested"]?["key"] == .string("quoted # not a comment"))
         #expect(y["nested"]?["flow"] == .sequence([.scalar("a"), .scalar("b")]))
         guard case .success(.csv(let c)) = registry.load(csv) else { Issue.record("csv"); return }
         #expect(c.header == ["id", "name"])
@@ -106,6 +106,37 @@ struct TypeSafeFileTests {
         let error = try #require(registry.load(try dir.write("x.yaml", content)).failure)
         #expect(error.line == line, "\(error)")
         #expect(error.description.contains(fragment), "\(error)")
+    }
+
+    @Test("Multi-line plain scalars and block scalars fold as YAML says")
+    func yamlScalars() throws {
+        let dir = try TemporaryDirectory()
+        let p = try dir.write("s.yaml", """
+            description: first line
+              second line
+            steps:
+              - if true; then
+                  echo hi;
+                fi
+            literal: |
+              a
+               b
+            folded: >-
+              x
+              y
+
+              z
+            quoted: "3.10"
+            plain: 3.10
+            """)
+        guard case .success(.yaml(let y)) = registry.load(p) else { Issue.record("\(registry.load(p))"); return }
+        #expect(y["description"] == .scalar("first line second line"))
+        #expect(y["steps"] == .sequence([.scalar("if true; then echo hi; fi")]))
+        #expect(y["literal"] == .string("a\n b\n"))
+        #expect(y["folded"] == .string("x y\nz"))
+        // A quoted scalar stays a string when typed; a plain one becomes a number.
+        #expect(y["quoted"]?.jsonValue == .string("3.10"))
+        #expect(y["plain"]?.jsonValue == .number(3.1))
     }
 
     @Test("A CSV record with the wrong number of fields is located")

@@ -72,8 +72,10 @@ public struct JSONMember: Sendable, Equatable {
 public indirect enum YAMLNode: Sendable, Equatable {
     /// An empty value, `~` or `null`.
     case null
-    /// A scalar as written (quotes removed, escapes resolved); typing it is the caller's choice.
+    /// A plain (unquoted) scalar as written; whether `8080` is a number is the reader's choice.
     case scalar(String)
+    /// A quoted or block (`|`, `>`) scalar: always a string. Quotes removed, escapes resolved.
+    case string(String)
     case sequence([YAMLNode])
     /// Entries in file order; keys are unique.
     case mapping([YAMLEntry])
@@ -82,6 +84,14 @@ public indirect enum YAMLNode: Sendable, Equatable {
     public subscript(key: String) -> YAMLNode? {
         guard case .mapping(let entries) = self else { return nil }
         return entries.first { $0.key == key }?.value
+    }
+
+    /// The text of a plain or quoted scalar, or nil.
+    public var text: String? {
+        switch self {
+        case .scalar(let s), .string(let s): s
+        default: nil
+        }
     }
 }
 

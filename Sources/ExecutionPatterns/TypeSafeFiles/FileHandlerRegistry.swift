@@ -201,7 +201,7 @@ extension JSONValue {
         case .null: .null
         case .bool(let b): .scalar(b ? "true" : "false")
         case .number(let d): .scalar(d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d))
-        case .string(let s): .scalar(s)
+        case .string(let s): .string(s)
         case .array(let a): .sequence(a.map(\.yamlNode))
         case .object(let m): .mapping(m.map { YAMLEntry($0.key, $0.value.yamlNode) })
         }
@@ -257,10 +257,11 @@ extension JSONValue {
 }
 
 extension YAMLNode {
-    /// The node as JSON, with scalars that read as integers, numbers, booleans or null typed accordingly.
+    /// The node as JSON: plain scalars that read as integers, numbers or booleans are typed accordingly; quoted and block scalars stay strings.
     public var jsonValue: JSONValue {
         switch self {
         case .null: return .null
+        case .string(let s): return .string(s)
         case .scalar(let s):
             if s == "true" || s == "True" || s == "TRUE" { return .bool(true) }
             if s == "false" || s == "False" || s == "FALSE" { return .bool(false) }

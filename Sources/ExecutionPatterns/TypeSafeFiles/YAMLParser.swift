@@ -120,7 +120,7 @@ struct YAMLParser {
 
     private mutating func document() throws -> YAMLNode {
         guard !lines.isEmpty else { return .null }
-        let node = try block(indent: lines[0].indent)
+        let node = try block(indent: lines[0].indent, parent: -1)
         if pos < lines.count {
             throw ParseProblem("unexpected indentation: this line does not line up with any enclosing block", offset: lines[pos].offset)
         }
@@ -131,7 +131,8 @@ struct YAMLParser {
         c.first == dash && (c.count == 1 || c[1] == space)
     }
 
-    private mutating func block(indent: Int) throws -> YAMLNode {
+    /// A block node whose first line is at `indent`, inside a block at `parent`.
+    private mutating func block(indent: Int, parent: Int) throws -> YAMLNode {
         let line = lines[pos]
         try checkTabs(line)
         depth += 1
@@ -140,7 +141,7 @@ struct YAMLParser {
         if Self.isSequenceItem(line.content) { return try sequence(indent: indent) }
         if try key(of: line) != nil { return try mapping(indent: indent) }
         pos += 1
-        let node = try inline(line.content, at: line.offset, line: line)
+        let node = try continuePlain(try inline(line.content, at: line.offset, line: line), first: line.content, beyond: parent)
         if pos < lines.count, lines[pos].indent > indent {
             throw ParseProblem("unexpected indentation after a scalar value", offset: lines[pos].offset)
         }
@@ -157,7 +158,7 @@ struct YAMLParser {
             if k >= line.content.count {
                 pos += 1
                 if pos < lines.count, lines[pos].indent > indent {
-                    items.append(try block(indent: lines[pos].indent))
+                    items.append(try block(indent: lines[pos].indent, parent: indent))
                 } else {
                     items.append(.null)
                 }
@@ -165,7 +166,7 @@ struct YAMLParser {
                 // "- key: value" opens a block whose column is that of "key".
                 lines[pos] = Line(physical: line.physical, offset: line.offset + k, indent: indent + k,
                                   content: Array(line.content[k...]), tabOffset: nil)
-                items.append(try block(indent: indent + k))
+                items.append(try block(indent: indent + k, parent: indent))
             }
             if pos < lines.count, lines[pos].indent > indent {
                 throw ParseProblem("unexpected indentation inside a sequence", offset: lines[pos].offset)
@@ -219,7 +220,7 @@ struct YAMLParser {
             let value: YAMLNode
             if v >= line.content.count {
                 if pos < lines.count, lines[pos].indent > indent {
-                    value = try block(indent: lines[pos].indent)
+                    value = try block(indent: lines[pos].indent, parent: indent)
                 } else if pos < lines.count, lines[pos].indent == indent, Self.isSequenceItem(lines[pos].content) {
                     value = try sequence(indent: indent)
                 } else {
@@ -228,7 +229,8 @@ struct YAMLParser {
             } else if line.content[v] == UInt8(ascii: "|") || line.content[v] == UInt8(ascii: ">") {
                 value = try blockScalar(header: Array(line.content[v...]), headerOffset: line.offset + v, line: line, parentIndent: indent)
             } else {
-                value = try inline(Array(line.content[v...]), at: line.offset + v, line: line)
+                let text = Array(line.content[v...])
+                value = try continuePlain(try inline(text, at: line.offset + v, line: line), first: text, beyond: indent)
             }
             entries.append(YAMLEntry(k, value))
             if pos < lines.count, lines[pos].indent > indent {
@@ -236,6 +238,22 @@ struct YAMLParser {
             }
         }
         return .mapping(entries)
+    }
+
+    /// Folds the lines that continue a multi-line plain scalar (more indented than `parent`) into it.
+    private mutating func continuePlain(_ node: YAMLNode, first: [UInt8], beyond parent: Int) throws -> YAMLNode {
+        guard case .scalar(var text) = node, let c = first.first,
+              ![UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "["), UInt8(ascii: "{")].contains(c) else { return node }
+        while pos < lines.count, lines[pos].indent > parent {
+            let l = lines[pos]
+            try checkTabs(l)
+            for j in 0..<l.content.count where l.content[j] == Self.colon && (j + 1 == l.content.count || l.content[j + 1] == Self.space) {
+                throw ParseProblem("mapping values are not allowed here (a multi-line plain scalar cannot hold ': ')", offset: l.offset + j)
+            }
+            text += " " + String(decoding: l.content, as: UTF8.self)
+            pos += 1
+        }
+        return .scalar(text)
     }
 
     private mutating func blockScalar(header: [UInt8], headerOffset: Int, line: Line, parentIndent: Int) throws -> YAMLNode {
@@ -267,7 +285,18 @@ struct YAMLParser {
         var text = ""
         for (n, l) in body.enumerated() {
             let s = String(decoding: l, as: UTF8.self)
-            if n > 0 { text += folded && !l.isEmpty && !body[n - 1].isEmpty ? " " : "\n" }
+            if n > 0 {
+                // Folding joins lines with a space, except around empty and more-indented lines.
+                let previous = body[n - 1]
+                let plainPrevious = !previous.isEmpty && previous.first != Self.space
+                if folded && plainPrevious && !l.isEmpty && l.first != Self.space {
+                    text += " "
+                } else if folded && plainPrevious && l.isEmpty {
+                    // The break before an empty line is folded away; the empty line gives the newline.
+                } else {
+                    text += "\n"
+                }
+            }
             text += s
         }
         switch chomp {
@@ -275,7 +304,7 @@ struct YAMLParser {
         case UInt8(ascii: "+"): text += String(repeating: "\n", count: trailing + (body.isEmpty ? 0 : 1))
         default: if !body.isEmpty { text += "\n" }
         }
-        return .scalar(text)
+        return .string(text)
     }
 
     private func inline(_ c: [UInt8], at offset: Int, line: Line) throws -> YAMLNode {
@@ -284,7 +313,7 @@ struct YAMLParser {
         case UInt8(ascii: "\""), UInt8(ascii: "'"):
             let (text, after) = try quoted(c, from: 0, base: offset, line: line)
             if after < c.count { throw ParseProblem("unexpected text after a quoted scalar", offset: offset + after) }
-            return .scalar(text)
+            return .string(text)
         case UInt8(ascii: "["), UInt8(ascii: "{"):
             var flow = FlowParser(c: c, base: offset, lastLine: isLastLine(line))
             let node = try flow.value()
@@ -377,7 +406,7 @@ private struct FlowParser {
         switch c[i] {
         case UInt8(ascii: "["): return try collection(close: UInt8(ascii: "]"))
         case UInt8(ascii: "{"): return try collection(close: UInt8(ascii: "}"))
-        case UInt8(ascii: "\""), UInt8(ascii: "'"): return .scalar(try quotedScalar())
+        case UInt8(ascii: "\""), UInt8(ascii: "'"): return .string(try quotedScalar())
         case UInt8(ascii: "&"), UInt8(ascii: "*"), UInt8(ascii: "!"):
             throw ParseProblem("anchors, aliases and tags are not supported", offset: base + i)
         default:
