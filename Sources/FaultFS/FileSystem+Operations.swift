@@ -231,8 +231,8 @@ extension FileSystem {
         if flags & O_TRUNC != 0 { logTruncate(inode, fd: nil, newSize: 0) }
         switch Syscall.run({ Glibc.open(inode.procPath, flags | O_CLOEXEC) }) {
         case .success(let fd):
-            OpenFile.store(OpenFile(fd: fd, inode: inode, flags: flags), in: fi)
             configureOpen(fi, targeted: targeted)
+            OpenFile.store(OpenFile(fd: fd, inode: inode, flags: flags, directIO: fi.pointee.direct_io != 0), in: fi)
             if fuse_reply_open(req, fi) != 0 { OpenFile.release(fi) }
         case .failure(let e):
             reply(req, e)
@@ -256,8 +256,8 @@ extension FileSystem {
             _ = close(fd)
             reply(req, e)
         case .success(let (inode, st)):
-            OpenFile.store(OpenFile(fd: fd, inode: inode, flags: flags), in: fi)
             configureOpen(fi, targeted: targeted)
+            OpenFile.store(OpenFile(fd: fd, inode: inode, flags: flags, directIO: fi.pointee.direct_io != 0), in: fi)
             var entry = makeEntryParam(inode, st, targeted: targeted)
             if fuse_reply_create(req, &entry, fi) != 0 {
                 inodes.forget(inode, count: 1)
@@ -310,10 +310,24 @@ extension FileSystem {
         // The process dies with exactly `stored` bytes written: killed before
         // it can see (and act on) the reply.
         if let victim { _ = kill(victim, SIGKILL) }
+        if file.directIO, case .success(let n) = result, n > 0 { dropPrivilegeBits(file, req) }
         switch result {
         case .success(let n): fuse_reply_write(req, reported ?? n)
         case .failure(let e): reply(req, e)
         }
+    }
+
+    /// What the kernel does on every cached write by an unprivileged caller
+    /// (file_remove_privs) and skips for direct I/O: clear set-user-ID, and
+    /// set-group-ID on a group-executable file.
+    private func dropPrivilegeBits(_ file: OpenFile, _ req: fuse_req_t) {
+        guard fuse_req_ctx(req)!.pointee.uid != 0 else { return }
+        var st = stat()
+        guard case .success = Syscall.run({ fstat(file.fd, &st) }) else { return }
+        var mode = st.st_mode & 0o7777
+        if mode & S_ISUID != 0 { mode &= ~S_ISUID }
+        if mode & S_ISGID != 0 && mode & S_IXGRP != 0 { mode &= ~S_ISGID }
+        if mode != st.st_mode & 0o7777 { _ = Syscall.run { fchmod(file.fd, mode) } }
     }
 
     func flush(_ req: fuse_req_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {

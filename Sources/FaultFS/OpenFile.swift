@@ -12,11 +12,15 @@ final class OpenFile: Sendable {
     let fd: Int32
     let inode: Inode
     let appends: Bool
+    /// Opened with direct I/O: the kernel then leaves clearing set-user-ID
+    /// and set-group-ID bits on write to us.
+    let directIO: Bool
 
-    init(fd: Int32, inode: Inode, flags: Int32) {
+    init(fd: Int32, inode: Inode, flags: Int32, directIO: Bool) {
         self.fd = fd
         self.inode = inode
         self.appends = flags & O_APPEND != 0
+        self.directIO = directIO
     }
 
     deinit { _ = close(fd) }
