@@ -138,3 +138,23 @@ struct ReplayCommand: ParsableCommand {
         if case .failure(let error) = result { throw Failure(error.description) }
     }
 }
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check a plan file without mounting: one line per rule, or the first error with file, line and field."
+    )
+
+    @Argument(help: "The plan file (YAML).")
+    var plan: String
+
+    func run() throws {
+        let text = try TextFile.read(plan, what: "plan")
+        let parsed: Plan
+        do { parsed = try Plan.parse(yaml: text, file: plan) } catch { throw Failure(error.description) }
+        for (index, rule) in parsed.rules.enumerated() {
+            Output.line("rules[\(index)] \(rule.name ?? "(unnamed)"): \(rule.fault.kind.rawValue) on \(rule.path.description)")
+        }
+        Output.line("\(plan): \(parsed.rules.count) rule\(parsed.rules.count == 1 ? "" : "s"), valid.")
+    }
+}
