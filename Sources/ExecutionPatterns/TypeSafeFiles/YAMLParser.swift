@@ -270,7 +270,12 @@ struct YAMLParser {
         while p < physical.count {
             let raw = physical[p].bytes
             let lead = raw.prefix(while: { $0 == Self.space }).count
-            if lead == raw.count { body.append([]); p += 1; continue }
+            if lead == raw.count {
+                // A blank line keeps the spaces beyond the block's indentation.
+                if let bi = blockIndent, raw.count > bi { body.append(Array(raw[bi...])) } else { body.append([]) }
+                p += 1
+                continue
+            }
             if lead <= parentIndent { break }
             if blockIndent == nil { blockIndent = lead }
             if lead < blockIndent! {
