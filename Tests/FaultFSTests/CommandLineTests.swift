@@ -103,6 +103,22 @@ extension MountTests {
             }
         }
 
+        @Test("bad input: mount point is a stale mount: one line naming the cure, exit 1, the stale mount left for unmount")
+        func staleMountPoint() throws {
+            let dir = try TemporaryDirectory("cli")
+            let mnt = try dir.makeDirectory("mnt")
+            let backing = try dir.makeDirectory("backing")
+            defer {
+                if MountTable.isMounted(mnt) { _ = try? Tool.run("umount", ["-l", mnt]) }
+                try? dir.remove()
+            }
+            try makeStaleMount(at: mnt)
+            let result = try Tool.run(try FaultbenchBinary.path(), ["mount", backing, mnt], timeout: 20)
+            #expect(result.exit == .exited(1), "\(result)")
+            #expect(result.stderr == "faultbench: mount point '\(mnt)' is a stale mount (transport endpoint is not connected); clear it with faultbench unmount \(mnt).\n")
+            #expect(MountTable.fuseMounts(under: mnt).count == 1, "only the stale mount")
+        }
+
         @Test("bad input: relative paths are echoed as given")
         func relativePaths() throws {
             try withTemporaryDirectory("cli") { dir in

@@ -122,28 +122,13 @@ extension MountTests {
 
         @Test("faultbench unmount of a stale mount (transport endpoint not connected): exit 0, gone")
         func unmountStale() throws {
-            // A stale mount is one whose daemon is gone without unmounting.
-            // faultbench always sets auto_unmount, so this makes one directly:
-            // mount(2) a fuse.faultbench file system on an open /dev/fuse,
-            // then close it without ever serving a request.
             let dir = try TemporaryDirectory("stale")
             let mnt = try dir.makeDirectory("mnt")
             defer {
                 if MountTable.isMounted(mnt) { _ = try? Tool.run("umount", ["-l", mnt]) }
                 try? dir.remove()
             }
-            let script = """
-                import ctypes, os, sys
-                libc = ctypes.CDLL(None, use_errno=True)
-                fd = os.open("/dev/fuse", os.O_RDWR)
-                options = ("fd=%d,rootmode=40000,user_id=0,group_id=0" % fd).encode()
-                # MS_NOSUID | MS_NODEV, as fusermount3 mounts.
-                if libc.mount(b"faultbench", os.fsencode(sys.argv[1]), b"fuse.faultbench", ctypes.c_ulong(6), options) != 0:
-                    sys.exit("mount(2) failed: " + os.strerror(ctypes.get_errno()))
-                os.close(fd)
-                """
-            let made = try Tool.run(Tool.python3, ["-c", script, mnt], timeout: 20)
-            try #require(made.succeeded, "making a stale mount: \(made)")
+            try makeStaleMount(at: mnt)
             #expect(MountTable.entry(at: mnt)?.fsType == "fuse.faultbench")
             #expect(FS.stat(mnt).errno == .socketNotConnected, "the mount is stale")
 
@@ -212,4 +197,23 @@ extension MountTests {
             #expect(FS.lstat(mountPoint).errno == .noSuchFileOrDirectory, "its scratch directory is removed")
         }
     }
+}
+
+/// Leaves a stale `fuse.faultbench` mount at `mountPoint`, as a daemon that
+/// died without unmounting would: mount(2) on an open /dev/fuse, then close
+/// it without serving a request. (faultbench itself always sets
+/// auto_unmount, so killing it cannot leave one.) The caller unmounts it.
+func makeStaleMount(at mountPoint: String) throws {
+    let script = """
+        import ctypes, os, sys
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open("/dev/fuse", os.O_RDWR)
+        options = ("fd=%d,rootmode=40000,user_id=0,group_id=0" % fd).encode()
+        # MS_NOSUID | MS_NODEV, as fusermount3 mounts.
+        if libc.mount(b"faultbench", os.fsencode(sys.argv[1]), b"fuse.faultbench", ctypes.c_ulong(6), options) != 0:
+            sys.exit("mount(2) failed: " + os.strerror(ctypes.get_errno()))
+        os.close(fd)
+        """
+    let made = try Tool.run(Tool.python3, ["-c", script, mountPoint], timeout: 20)
+    guard made.succeeded else { throw SupportError("making a stale mount at '\(mountPoint)' failed: \(made)") }
 }
