@@ -50,7 +50,16 @@ extension Faultbench {
             Output.error(failure.description)
             Glibc.exit(1)
         } catch {
-            exit(withError: error)
+            // Help and version requests print and exit 0 as usual; a usage
+            // mistake becomes one line, like every other bad input.
+            let code = exitCode(for: error)
+            if code == .success {
+                exit(withError: error)
+            }
+            let message = Faultbench.message(for: error).split(separator: "\n").first.map(String.init) ?? "bad arguments"
+            let trimmed = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
+            Output.error("\(trimmed) (see faultbench --help)")
+            Glibc.exit(code.rawValue)
         }
     }
 }
