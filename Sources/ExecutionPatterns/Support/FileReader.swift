@@ -31,7 +31,12 @@ enum FileReader {
     /// returns 0, so a short or torn file shows as fewer bytes than the size.
     /// With a deadline, it is checked before every `read`, so a slow device can
     /// overrun it by at most one call.
-    static func readAll(_ path: FilePath, limit: Int = 256 << 20, deadline: Deadline? = nil, chunk: Int = 64 << 10) -> Result<ReadFile, ReadFailure> {
+    ///
+    /// With `dropCachedPages`, clean cached pages of the file are dropped
+    /// first (`POSIX_FADV_DONTNEED`, a hint), so the bytes come from the
+    /// filesystem rather than from what the kernel kept of an earlier write.
+    static func readAll(_ path: FilePath, limit: Int = 256 << 20, deadline: Deadline? = nil, chunk: Int = 64 << 10,
+                        dropCachedPages: Bool = false) -> Result<ReadFile, ReadFailure> {
         let fd: Int32
         switch Posix.openFile(path, O_RDONLY | O_NOCTTY | O_NONBLOCK) {
         case .success(let d): fd = d
@@ -44,6 +49,9 @@ enum FileReader {
         case .failure(let e): return .failure(.system(FileSystemError("fstat", path, e)))
         }
         guard st.isRegularFile else { return .failure(.notRegularFile(path)) }
+        #if os(Linux)
+        if dropCachedPages { _ = Posix.dropCachedPages(fd) }
+        #endif
         let size = Int(st.st_size)
         if size > limit { return .failure(.tooLarge(path, size: size, limit: limit)) }
         var bytes: [UInt8] = []

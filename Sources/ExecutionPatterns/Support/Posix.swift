@@ -88,6 +88,13 @@ enum Posix {
         path.withPlatformString { p in Syscall.run { unlinkat(AT_FDCWD, p, 0) } }.map { _ in () }
     }
 
+    #if os(Linux)
+    /// Asks the kernel to drop the file's clean cached pages (a hint; errors are not fatal).
+    static func dropCachedPages(_ fd: Int32) -> Result<Void, Errno> {
+        Syscall.direct { posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) }
+    }
+    #endif
+
     static func fchmodFile(_ fd: Int32, _ mode: mode_t) -> Result<Void, Errno> {
         Syscall.run { fchmod(fd, mode) }.map { _ in () }
     }

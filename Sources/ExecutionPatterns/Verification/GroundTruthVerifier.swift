@@ -14,9 +14,10 @@ public struct ActionReportedFailure: Error, CustomStringConvertible {
 
 /// PATTERN-002: runs an action, then checks the outcome on disk independently of what the action reported.
 ///
-/// Each file is opened and read to the end by the verifier itself, and the
-/// size, mtime and mode come from `fstat` on that descriptor: no cached size,
-/// no trust in the action's own report. A torn or lost write shows as a
+/// Each file is opened and read to the end by the verifier itself (after
+/// asking the kernel to drop its clean cached pages), and the size, mtime
+/// and mode come from `fstat` on that descriptor: no cached size, no trust
+/// in the action's own report. A torn or lost write shows as a
 /// wrong size or checksum; an action that exits 0 having done nothing shows
 /// as `claimedSuccessButWrong`.
 ///
@@ -87,7 +88,7 @@ public struct GroundTruthVerifier: Sendable {
         guard !contentChecks.isEmpty else { return (failures, nil) }
 
         let read: ReadFile
-        switch FileReader.readAll(path) {
+        switch FileReader.readAll(path, dropCachedPages: true) {
         case .success(let r): read = r
         case .failure(let f):
             let found: String
