@@ -1,0 +1,221 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FaultFSTestSupport
+import Foundation
+import SystemPackage
+import Testing
+
+extension MountTests {
+    /// The control socket (issue 3 §6): arm answers only once the rule is in
+    /// force, list/clear/counters/trace/exempt/power-loss behave, bad
+    /// requests get `ok: false` with one line, and `faultbench ctl` speaks it.
+    @Suite("FaultControl", .serialized, .timeLimit(.minutes(2)))
+    struct FaultControl {
+        typealias T = FaultTest
+
+        @Test("arm answers only after the rule is in force: a name and pages cached just before are not used after")
+        func armIsInForce() throws {
+            let names = (0..<5).map { "c\($0)" }
+            _ = try withFaultMount(setup: { b in for n in names + ["paged"] { try T.put(b, n, "data-\(n)") } }) { m in
+                // Across processes: stat (the kernel caches name and
+                // attributes for a second), arm from the test, stat again.
+                for name in names.prefix(2) {
+                    let before = try T.child("print(json.dumps({'r': call(lambda: os.stat(sys.argv[1]))}))", [m.path(name)])
+                    #expect(before["r"] as? String == "ok")
+                    try m.control.arm("rules:\n  - {fault: missing, path: \(name)}\n")
+                    let after = try T.child("print(json.dumps({'r': call(lambda: os.stat(sys.argv[1]))}))", [m.path(name)])
+                    #expect(after["r"] as? String == "ENOENT", "the next stat after arm of \(name)")
+                }
+                // Within one process, microseconds apart: the reply to arm
+                // comes only after the kernel dropped what it cached; an fd
+                // opened before the arm no longer reads cached pages.
+                let got = try T.child("""
+                    import socket
+                    p, sock = sys.argv[1], sys.argv[2]
+                    def arm(plan):
+                        s = socket.socket(socket.AF_UNIX)
+                        s.connect(sock)
+                        s.sendall((json.dumps({"op": "arm", "plan": plan}) + "\\n").encode())
+                        answer = b""
+                        while not answer.endswith(b"\\n"):
+                            answer += s.recv(65536)
+                        s.close()
+                        return "armed" if json.loads(answer)["ok"] else "refused"
+                    out = {}
+                    for n in sys.argv[3:]:
+                        first = call(lambda: os.stat(p + "/" + n))
+                        ok = arm("rules:\\n  - {fault: missing, path: %s}\\n" % n)
+                        out[n] = [first, ok, call(lambda: os.stat(p + "/" + n))]
+                    fd = os.open(p + "/paged", os.O_RDONLY)
+                    out["paged"] = [call(lambda: os.pread(fd, 64, 0))]
+                    out["paged"].append(arm("rules:\\n  - {fault: errno, errno: EIO, ops: [read], path: paged}\\n"))
+                    out["paged"].append(call(lambda: os.pread(fd, 64, 0)))
+                    out["listdir"] = sorted(os.listdir(p))
+                    print(json.dumps(out))
+                    """, [m.mountPoint, m.socketPath] + Array(names.dropFirst(2)))
+                for name in names.dropFirst(2) {
+                    #expect(try T.strings(got, name) == ["ok", "armed", "ENOENT"])
+                }
+                #expect(try T.strings(got, "paged") == [T.hex(Array("data-paged".utf8)), "armed", "EIO"])
+                #expect(try T.strings(got, "listdir") == ["paged"], "every missing name is hidden from readdir")
+            }
+        }
+
+        @Test("list, clear and counters: ids, names and per-rule counts; clear one or all; faults and calls counted; trace drains")
+        func listClearCounters() throws {
+            let plan = """
+                rules:
+                  - {name: a, fault: errno, errno: EIO, ops: [read], path: a}
+                  - {name: b, fault: lost-write, path: b}
+                """
+            let run = try withFaultMount(plan: plan, setup: { b in
+                try T.put(b, "a", "A")
+                try T.put(b, "b", "B")
+            }) { m in
+                let listed = try m.control.must(["op": "list"]).rules()
+                #expect(listed.map { T.int($0["id"]) } == [1, 2])
+                #expect(listed.map { $0["name"] as? String } == ["a", "b"])
+                #expect(listed.map { $0["fault"] as? String } == ["errno", "lost-write"])
+                #expect(listed.map { $0["path"] as? String } == ["a", "b"])
+                #expect(listed.map { T.int($0["fired"]) } == [0, 0])
+
+                let reads = try T.child("fd = os.open(sys.argv[1], os.O_RDONLY)\nprint(json.dumps({'r': [call(lambda: os.pread(fd, 1, 0)) for _ in range(3)]}))", [m.path("a")])
+                #expect(try T.strings(reads, "r") == ["EIO", "EIO", "EIO"])
+                let after = try m.control.must(["op": "list"]).rules()
+                #expect(after.map { T.int($0["matched"]) } == [3, 0])
+                #expect(after.map { T.int($0["fired"]) } == [3, 0])
+
+                let counters = try m.control.must(["op": "counters"])
+                #expect(try counters.int("faults") == 3)
+                #expect(try counters.int("calls") >= 3)
+                #expect(try counters.int("pending_trace") == 3)
+                #expect(try m.control.trace().count == 3, "trace without drain keeps the lines")
+                let drained = try m.control.trace(drain: true)
+                #expect(drained.count == 3 && drained.allSatisfy { $0.contains("\"rule\":\"a\"") && $0.contains("\"result\":\"EIO\"") })
+                #expect(try m.control.must(["op": "counters"]).int("pending_trace") == 0)
+                #expect(try m.control.trace() == [])
+
+                #expect(try m.control.must(["op": "clear", "id": 1]).int("cleared") == 1)
+                #expect(try m.control.must(["op": "list"]).rules().map { $0["name"] as? String } == ["b"])
+                let again = try T.child("print(json.dumps({'r': call(lambda: open(sys.argv[1]).read())}))", [m.path("a")])
+                #expect(again["r"] as? String == "A", "a cleared rule no longer fires")
+                let missing = try m.control.send(["op": "clear", "id": 99])
+                #expect(!missing.ok && missing.error == "no armed rule has id 99; list shows the ids", "\(missing)")
+                let written = try T.child("fd = os.open(sys.argv[1], os.O_WRONLY)\nprint(json.dumps({'r': os.write(fd, b'XYZ')}))", [m.path("b")])
+                #expect(T.int(written["r"]) == 3)
+                #expect(try m.control.must(["op": "clear"]).int("cleared") == 1)
+                #expect(try m.control.must(["op": "list"]).rules().isEmpty)
+
+                // The same through the command line.
+                let binary = try FaultbenchBinary.path()
+                let ping = try Tool.run(binary, ["ctl", m.socketPath, "ping"], timeout: 20)
+                #expect(ping.succeeded && ping.stdout == "{\"ok\":true}\n", "\(ping)")
+                let counted = try Tool.run(binary, ["ctl", m.socketPath, "counters"], timeout: 20)
+                #expect(counted.succeeded && counted.stdout.contains("\"faults\":4"), "\(counted)")
+                let bad = try Tool.run(binary, ["ctl", m.socketPath, "clear", "99"], timeout: 20)
+                #expect(bad.exit == .exited(1))
+                #expect(bad.stderr == "faultbench: no armed rule has id 99; list shows the ids\n", "\(bad)")
+            }
+            T.expectSame(run.backing["b"], Array("B".utf8), "the lost write stored nothing")
+            #expect(FaultTest.lines(run.traceFile).count == 1, "the trace file holds what was not drained: \(run.traceFile ?? "nil")")
+            #expect(run.traceFile?.contains("\"result\":\"lost 3\"") == true)
+        }
+
+        @Test("a bad plan or request over the socket: ok false with one line naming line and field; nothing armed")
+        func badRequests() throws {
+            _ = try withFaultMount { m in
+                let cases: [(String, String)] = [
+                    ("rules:\n  - fault: errno\n    errno: EIO\n    probability: 1.5\n",
+                     "control request:4: rules[0].probability: 1.5 is outside 0...1; use a number from 0 to 1."),
+                    ("rules:\n  - fault: explode\n",
+                     "control request:2: rules[0].fault: explode is not a fault; use one of missing, errno, transient, short-write, short-read, torn-write, lost-write, delay, corrupt-read, kill-caller, power-loss, fsync-fail, disk-full."),
+                    ("rules:\n  - fault: errno\n    errno: EBOGUS\n",
+                     "control request:3: rules[0].errno: EBOGUS is not a Linux errno name; use one like EIO, ENOSPC, EACCES or EAGAIN."),
+                ]
+                for (yaml, message) in cases {
+                    let answer = try m.control.send(["op": "arm", "plan": yaml])
+                    #expect(!answer.ok)
+                    #expect(answer.error == message)
+                    #expect(!(answer.error ?? "").contains("\n"))
+                }
+                let notJSON = try FaultControlAnswer(line: try m.control.exchange("{not json"))
+                #expect(!notJSON.ok && notJSON.error?.isEmpty == false, "\(notJSON)")
+                let unknown = try m.control.send(["op": "explode"])
+                #expect(unknown.error == "unknown op 'explode'; use arm, list, clear, power-loss, counters, trace, exempt or ping")
+                let noPlan = try m.control.send(["op": "arm"])
+                #expect(!noPlan.ok && noPlan.error?.contains("plan") == true)
+                #expect(try m.control.must(["op": "list"]).rules().isEmpty, "no bad request armed anything")
+
+                // `faultbench ctl SOCKET arm FILE`: exit 1, one line on stderr.
+                let file = m.directory.path("bad.yaml")
+                try must(FS.writeFile(file, cases[0].0), "write bad.yaml")
+                let cli = try Tool.run(try FaultbenchBinary.path(), ["ctl", m.socketPath, "arm", file], timeout: 20)
+                #expect(cli.exit == .exited(1))
+                #expect(cli.stderr == "faultbench: \(cases[0].1)\n", "\(cli)")
+            }
+        }
+
+        @Test("an arm that fails on its second rule leaves nothing of it armed")
+        func failedArmIsAtomic() throws {
+            _ = try withFaultMount(setup: { b in try T.put(b, "y", "Y") }) { m in
+                try m.control.arm("rules:\n  - {name: x, fault: lost-write, path: x}\n")
+                let answer = try m.control.send(["op": "arm", "plan": "rules:\n  - {name: y, fault: errno, errno: EIO, path: y}\n  - {name: x, fault: lost-write, path: z}\n"])
+                #expect(!answer.ok)
+                #expect(answer.error?.contains("\"x\" is already armed") == true, "\(answer)")
+                let names = try m.control.must(["op": "list"]).rules().map { $0["name"] as? String }
+                #expect(names == ["x"], "only the earlier arm's rule; the failed request's first rule is not in force: \(names)")
+                let read = try T.child("print(json.dumps({'r': call(lambda: open(sys.argv[1]).read())}))", [m.path("y")])
+                #expect(read["r"] as? String == "Y", "y is not faulted")
+            }
+        }
+
+        @Test("exempt: a process given by pid is never faulted while others are")
+        func exempt() throws {
+            _ = try withFaultMount(setup: { b in try T.put(b, "f", "data") }) { m in
+                let go = m.directory.path("go")
+                let output = m.directory.path("exempt.out")
+                let child = try ChildProcess.spawn(Tool.python3, ["-c", FaultPython.prelude + """
+                    while not os.path.exists(sys.argv[2]):
+                        time.sleep(0.005)
+                    print(json.dumps({"r": call(lambda: open(sys.argv[1]).read())}), flush=True)
+                    """, m.path("f"), go], stdout: output, stderr: m.directory.path("exempt.err"))
+                try m.control.must(["op": "exempt", "pids": [Int(child.pid)]])
+                try m.control.arm("rules:\n  - {fault: errno, errno: EIO, path: f}\n")
+                try must(FS.writeFile(go, "go"), "create the go file")
+                #expect(child.wait(timeout: 20) == .exited(0))
+                #expect(try must(FS.readText(output), "read the exempt child's output") == "{\"r\": \"data\"}\n")
+                let other = try T.child("print(json.dumps({'r': call(lambda: open(sys.argv[1]).read())}))", [m.path("f")])
+                #expect(other["r"] as? String == "EIO", "a process not exempted is faulted")
+            }
+        }
+
+        @Test("power-loss on demand (ctl power-loss --kill PID): unsynced writes undone, synced ones kept, the named process killed")
+        func powerLossOnDemand() throws {
+            let old = [UInt8](repeating: UInt8(ascii: "O"), count: 4096)
+            let run = try withFaultMount(arguments: ["--track-durability"], setup: { b in try T.put(b, "f", old) }) { m in
+                let wrote = try T.child("""
+                    p = sys.argv[1]
+                    fd = os.open(p + "/f", os.O_RDWR)
+                    os.pwrite(fd, b"N" * 100, 0)
+                    os.pwrite(fd, b"E" * 100, 4096)
+                    g = os.open(p + "/g", os.O_WRONLY | os.O_CREAT, 0o644)
+                    os.write(g, b"S" * 10)
+                    os.fsync(g)
+                    os.write(g, b"U" * 10)
+                    print(json.dumps({"r": "ok"}))
+                    """, [m.mountPoint])
+                #expect(wrote["r"] as? String == "ok")
+                let sleeper = try ChildProcess.spawn(Tool.python3, ["-c", "import time; time.sleep(60)"],
+                                                     stdout: "/dev/null", stderr: "/dev/null")
+                let cli = try Tool.run(try FaultbenchBinary.path(), ["ctl", m.socketPath, "power-loss", "--kill", String(sleeper.pid)], timeout: 20)
+                #expect(cli.succeeded && cli.stdout == "{\"ok\":true}\n", "\(cli)")
+                #expect(sleeper.wait(timeout: 10) == .signaled(SIGKILL))
+                let trace = try m.control.trace()
+                #expect(trace.count == 1 && trace[0].contains("\"rule\":\"on-demand\""), "\(trace)")
+            }
+            T.expectSame(run.backing["f"], old, "the unsynced overwrite and extension are undone")
+            T.expectSame(run.backing["g"], [UInt8](repeating: UInt8(ascii: "S"), count: 10), "synced bytes stay, later ones are undone")
+        }
+    }
+}

@@ -1,0 +1,206 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FaultFSTestSupport
+import Foundation
+import SystemPackage
+import Testing
+
+extension MountTests {
+    /// Whole workloads under a plan (issue 3 §6): armed rules that match
+    /// nothing change nothing; the same seed and workload give the same
+    /// trace on two mounts; a recorded trace replays the same faults.
+    @Suite("FaultWorkload", .serialized, .timeLimit(.minutes(3)))
+    struct FaultWorkload {
+        typealias T = FaultTest
+
+        /// 100 rules of every kind, none of whose paths exists.
+        static var hundredNonMatchingRules: String {
+            let kinds = [
+                "fault: missing", "fault: errno, errno: EIO", "fault: transient", "fault: short-write, bytes: 1",
+                "fault: short-read, bytes: 1", "fault: torn-write", "fault: lost-write", "fault: delay, ms: 50",
+                "fault: corrupt-read", "fault: kill-caller, bytes: 0", "fault: power-loss", "fault: fsync-fail",
+                "fault: disk-full, bytes: 0",
+            ]
+            return "rules:\n" + (0..<100).map { "  - {\(kinds[$0 % kinds.count]), path: \"nomatch/\($0)/**\"}\n" }.joined()
+        }
+
+        @Test("100 armed rules that match nothing change nothing: 1500 random operations match the model")
+        func disarmedChangesNothing() throws {
+            let seed: UInt64 = 20_261_126
+            let run = try withFaultMount(plan: Self.hundredNonMatchingRules) { m in
+                #expect(try m.control.must(["op": "list"]).rules().count == 100)
+                var random = RandomRun(fs: m.fs, seed: seed)
+                defer { random.closeAll() }
+                for step in 0..<1500 { try random.step(step) }
+                random.closeAll()
+                try random.compareBacking()
+                #expect(random.counts.count >= 9, "every kind of operation ran: \(random.counts)")
+                let counters = try m.control.must(["op": "counters"])
+                #expect(try counters.int("faults") == 0)
+                #expect(try counters.int("calls") >= 1500, "the engine was asked about every call")
+                let mounted = try must(FS.statvfs(m.mountPoint), "statvfs of the mount")
+                let backing = try must(FS.statvfs(m.fs.backing), "statvfs of the backing")
+                #expect(mounted.f_blocks == backing.f_blocks && mounted.f_frsize == backing.f_frsize,
+                        "statfs passes through when no disk-full rule gives a capacity")
+            }
+            #expect(run.traceFile == "", "no fault, no trace line")
+        }
+
+        /// A seeded workload of writes, reads and fsyncs on four files; it
+        /// prints every call's outcome (counts, a hash of the bytes read,
+        /// or the errno) so two runs can be compared.
+        static let workload = #"""
+            import errno, hashlib, json, os, random, sys
+            p, seed, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+            rng = random.Random(seed)
+            os.mkdir(p + "/d")
+            names = ["f0", "f1", "f2", "d/f3"]
+            fds = {n: os.open(p + "/" + n, os.O_RDWR | os.O_CREAT, 0o644) for n in names}
+            log = []
+            for i in range(steps):
+                n = rng.choice(names)
+                fd = fds[n]
+                r = rng.random()
+                try:
+                    if r < 0.45:
+                        off = rng.randrange(0, 32768)
+                        data = rng.randbytes(rng.randrange(1, 8192))
+                        log.append("w %s %d %d -> %d" % (n, off, len(data), os.pwrite(fd, data, off)))
+                    elif r < 0.85:
+                        off, size = rng.randrange(0, 40000), rng.randrange(1, 8192)
+                        b = os.pread(fd, size, off)
+                        log.append("r %s %d %d -> %d %s" % (n, off, size, len(b), hashlib.sha1(b).hexdigest()[:16]))
+                    else:
+                        os.fsync(fd)
+                        log.append("s %s" % n)
+                except OSError as e:
+                    log.append("e %s %s" % (n, errno.errorcode.get(e.errno, e.errno)))
+            print(json.dumps(log))
+            """#
+
+        static let probabilityPlan = """
+            seed: 1234
+            rules:
+              - {name: eio, fault: errno, errno: {EIO: 2, EAGAIN: 1}, ops: [write], probability: 0.1}
+              - {name: short, fault: short-write, at-most: 1000, probability: 0.1}
+              - {name: torn, fault: torn-write, block: 512, probability: 0.1}
+              - {name: lost, fault: lost-write, path: "d/**", probability: 0.3}
+              - {name: rshort, fault: short-read, fraction: 0.5, probability: 0.1}
+              - {name: rot, fault: corrupt-read, mode: flip-bits, flips: 2, probability: 0.1}
+              - {name: lag, fault: delay, distribution: uniform, min: 0ms, max-delay: 1ms, ops: [read, fsync], probability: 0.2}
+              - {name: fsfail, fault: fsync-fail, probability: 0.2}
+            """
+
+        /// What one run of the workload left: its log, the trace, the files.
+        struct Outcome {
+            var log: [String]
+            var trace: [String]
+            var files: [String: [UInt8]]
+        }
+
+        static func runWorkload(plan: String) throws -> Outcome {
+            let run = try withFaultMount(plan: plan) { m in
+                try FaultPython.strings(Self.workload, [m.mountPoint, "77", "400"])
+            }
+            return Outcome(log: run.value, trace: FaultTest.lines(run.traceFile), files: run.backing)
+        }
+
+        /// A trace line without the fields that legitimately differ between
+        /// two runs: `t` (wall-clock timing of each call) and `pid` (each
+        /// run's workload is a new process).
+        static func timeless(_ line: String) -> String {
+            line.replacing(#/,"t":[0-9]+\.[0-9]+/#, with: "").replacing(#/,"pid":[0-9]+/#, with: "")
+        }
+
+        @Test("determinism: the same seed, plan and workload on two fresh mounts give the same trace byte for byte (less t and pid)")
+        func determinism() throws {
+            let first = try Self.runWorkload(plan: Self.probabilityPlan)
+            let second = try Self.runWorkload(plan: Self.probabilityPlan)
+            let faults = Set(try FaultTest.events(first.trace).compactMap { $0["fault"] as? String })
+            #expect(faults.count >= 7, "the workload met most rules: \(faults.sorted())")
+            #expect(first.trace.count >= 50, "\(first.trace.count) faults")
+            T.expectSame(lines: first.trace.map(Self.timeless), second.trace.map(Self.timeless), "the traces less t and pid")
+            let identical = first.trace.map(Self.timeless).joined(separator: "\n") == second.trace.map(Self.timeless).joined(separator: "\n")
+            #expect(identical, "byte for byte")
+            T.expectSame(lines: first.log, second.log, "the workload saw the same results")
+            T.expectSame(files: first.files, second.files, "the backing ended the same")
+        }
+
+        @Test("replay: faultbench replay re-injects a recorded trace; the same op/path/n/result happen, with the same effects")
+        func replay() throws {
+            let recorded = try Self.runWorkload(plan: Self.probabilityPlan)
+            let directory = try TemporaryDirectory("replay")
+            defer { try? directory.remove() }
+            let tracePath = directory.path("recorded.jsonl"), replayedPath = directory.path("replayed.jsonl")
+            try must(FS.writeFile(tracePath, recorded.trace.joined(separator: "\n") + "\n"), "write the recorded trace")
+            let backing = try directory.makeDirectory("backing"), mnt = try directory.makeDirectory("mnt")
+            let log = try withFaultbenchServing(["replay", tracePath, backing, mnt, "--trace", replayedPath,
+                                                 "--control", directory.path("ctl.sock")], mountPoint: mnt) {
+                try FaultPython.strings(Self.workload, [canonicalPath(mnt), "77", "400"])
+            }
+            let replayed = FaultTest.lines(try? FS.readText(replayedPath).get())
+            func key(_ line: String) throws -> String {
+                let e = try FaultTest.events([line])[0]
+                return "\(e["op"] ?? "") \(e["path"] ?? "") \(T.int(e["n"]) ?? -1) \(e["result"] ?? "")"
+            }
+            let want = try recorded.trace.map(key), got = try replayed.map(key)
+            T.expectSame(lines: got, want, "the replayed faults (op path n result) against the recorded ones")
+            let files = try snapshotFiles(backing)
+            T.expectSame(lines: log, recorded.log, "the workload saw the same results")
+            T.expectSame(files: files, recorded.files, "the backing ended the same")
+        }
+
+        /// fsync-fail on the 2nd fsync of f, power-loss on the 2nd fsync of g.
+        static let crashScript = #"""
+            import errno, json, os, sys
+            p = sys.argv[1]
+            f = os.open(p + "/f", os.O_RDWR | os.O_CREAT, 0o644)
+            os.pwrite(f, b"S" * 100, 0)
+            os.fsync(f)
+            os.pwrite(f, b"U" * 100, 100)
+            try:
+                os.fsync(f)
+                second = "ok"
+            except OSError as e:
+                second = errno.errorcode[e.errno]
+            g = os.open(p + "/g", os.O_RDWR | os.O_CREAT, 0o644)
+            os.pwrite(g, b"A" * 50, 0)
+            os.fsync(g)
+            os.pwrite(g, b"B" * 50, 50)
+            print(json.dumps({"second": second, "size": os.fstat(f).st_size}), flush=True)
+            os.fsync(g)
+            print("survived", flush=True)
+            """#
+
+        @Test("replay: fsync-fail and power-loss undo the same data as in the recorded run")
+        func replayCrashes() throws {
+            let plan = """
+                rules:
+                  - {fault: fsync-fail, path: f, nth: 2}
+                  - {fault: power-loss, path: g, nth: 2}
+                """
+            let expectedOutput = "{\"second\": \"EIO\", \"size\": 100}\n"
+            let recorded = try withFaultMount(plan: plan) { m in try FaultPython.run(Self.crashScript, [m.mountPoint], timeout: 30) }
+            #expect(recorded.value.exit == .signaled(SIGKILL), "\(recorded.value)")
+            #expect(recorded.value.stdout == expectedOutput)
+            T.expectSame(recorded.backing["f"], [UInt8](repeating: UInt8(ascii: "S"), count: 100), "recorded: the failed fsync dropped U")
+            T.expectSame(recorded.backing["g"], [UInt8](repeating: UInt8(ascii: "A"), count: 50), "recorded: the power loss undid B")
+
+            let directory = try TemporaryDirectory("replay")
+            defer { try? directory.remove() }
+            let tracePath = directory.path("recorded.jsonl")
+            try must(FS.writeFile(tracePath, recorded.traceFile ?? ""), "write the recorded trace")
+            #expect(FaultTest.lines(recorded.traceFile).count == 2)
+            let backing = try directory.makeDirectory("backing"), mnt = try directory.makeDirectory("mnt")
+            let replayed = try withFaultbenchServing(["replay", tracePath, backing, mnt], mountPoint: mnt) {
+                try FaultPython.run(Self.crashScript, [canonicalPath(mnt)], timeout: 30)
+            }
+            #expect(replayed.exit == .signaled(SIGKILL), "replay kills the caller again: \(replayed)")
+            #expect(replayed.stdout == expectedOutput, "replay: \(replayed.stdout)")
+            let files = try snapshotFiles(backing)
+            T.expectSame(files["f"], [UInt8](repeating: UInt8(ascii: "S"), count: 100), "replay: the failed fsync drops U too")
+            T.expectSame(files["g"], [UInt8](repeating: UInt8(ascii: "A"), count: 50), "replay: the power loss undoes B too")
+        }
+    }
+}
