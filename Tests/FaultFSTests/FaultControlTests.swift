@@ -62,6 +62,46 @@ extension MountTests {
             }
         }
 
+        @Test("clear: bytes damaged while a rule was armed are not served from the kernel's cache once the rule is cleared")
+        func clearLeavesNoDamage() throws {
+            let data = T.pattern(16_384, salt: 4)
+            _ = try withFaultMount(setup: { b in try T.put(b, "f", data) }) { m in
+                // One process opens the file before the rule exists (a
+                // cached, not direct-I/O, descriptor), reads under the rule,
+                // then clears it.
+                let got = try T.child("""
+                    import socket
+                    p, sock = sys.argv[1], sys.argv[2]
+                    def ctl(request):
+                        s = socket.socket(socket.AF_UNIX)
+                        s.connect(sock)
+                        s.sendall((json.dumps(request) + "\\n").encode())
+                        answer = b""
+                        while not answer.endswith(b"\\n"):
+                            answer += s.recv(65536)
+                        s.close()
+                        reply = json.loads(answer)
+                        return "ok" if reply["ok"] else reply["error"]
+                    fd = os.open(p + "/f", os.O_RDONLY)
+                    armed = ctl({"op": "arm", "plan": "rules:\\n  - {fault: corrupt-read, path: f, mode: zero}\\n"})
+                    under = os.pread(fd, 100, 0)
+                    cleared = ctl({"op": "clear"})
+                    # Another process reads while this one still holds its descriptor.
+                    import subprocess
+                    other = subprocess.run([sys.executable, "-c", "import sys; print(open(sys.argv[1], 'rb').read().hex())", p + "/f"],
+                                           capture_output=True, text=True, check=True).stdout.strip()
+                    print(json.dumps({"armed": armed, "under": under.hex(), "cleared": cleared, "other": other}))
+                    """, [m.mountPoint, m.socketPath])
+                #expect(got["armed"] as? String == "ok" && got["cleared"] as? String == "ok")
+                #expect(got["under"] as? String == T.hex([UInt8](repeating: 0, count: 100)), "the rule applies to a descriptor opened before it")
+                #expect(try m.control.must(["op": "list"]).rules().isEmpty)
+                // No rule armed: another process must read the backing's bytes.
+                T.expectSame(T.bytes(hex: got["other"] as? String ?? ""), data, "read by another process after clear, with no rule armed")
+                let after = try T.child("print(json.dumps({'r': open(sys.argv[1], 'rb').read().hex()}))", [m.path("f")])
+                T.expectSame(T.bytes(hex: after["r"] as? String ?? ""), data, "read after clear once every descriptor is closed")
+            }
+        }
+
         @Test("list, clear and counters: ids, names and per-rule counts; clear one or all; faults and calls counted; trace drains")
         func listClearCounters() throws {
             let plan = """
