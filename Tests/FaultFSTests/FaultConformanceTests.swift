@@ -432,6 +432,82 @@ extension MountTests {
             #expect(FaultTest.lines(run.traceFile).first?.contains("\"result\":\"kill after 500/1000\"") == true)
         }
 
+        @Test("kill-caller counts a process's bytes across its threads: two writer threads taking turns die at N bytes")
+        func killCallerThreads() throws {
+            let plan = """
+                rules:
+                  - fault: kill-caller
+                    path: victim
+                    bytes: 2500
+                """
+            let run = try withFaultMount(plan: plan) { m in
+                let result = try FaultPython.run("""
+                    import os, sys, threading
+                    fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                    turn, cv = [0], threading.Condition()
+                    def writer(k, tag):
+                        for i in range(5):
+                            with cv:
+                                cv.wait_for(lambda: turn[0] % 2 == k)
+                                print(tag.decode(), os.write(fd, tag * 1000), flush=True)
+                                turn[0] += 1
+                                cv.notify_all()
+                    threads = [threading.Thread(target=writer, args=(0, b"a")), threading.Thread(target=writer, args=(1, b"b"))]
+                    for t in threads: t.start()
+                    for t in threads: t.join()
+                    print("survived", flush=True)
+                    """, [m.path("victim")], timeout: 30)
+                #expect(result.exit == .signaled(SIGKILL), "\(result)")
+                #expect(result.stdout == "a 1000\nb 1000\n", "the process dies in its third write")
+            }
+            let expected = [UInt8](repeating: UInt8(ascii: "a"), count: 1000) + [UInt8](repeating: UInt8(ascii: "b"), count: 1000)
+                + [UInt8](repeating: UInt8(ascii: "a"), count: 500)
+            T.expectSame(run.backing["victim"], expected, "2500 bytes of the process, whichever thread wrote them")
+        }
+
+        @Test("power-loss keep-random-subset: each unsynced 4 KiB block survives whole or not at all, the same blocks for the same seed")
+        func powerLossKeepSubset() throws {
+            let plan = """
+                seed: 5
+                rules:
+                  - fault: power-loss
+                    path: trigger
+                    keep-random-subset: 0.5
+                """
+            let blocks = 32
+            let old = [UInt8](repeating: UInt8(ascii: "O"), count: blocks * 4096)
+            func survivors() throws -> [Bool] {
+                let run = try withFaultMount(plan: plan, setup: { b in
+                    try T.put(b, "data", old)
+                    try T.put(b, "trigger", "t")
+                }) { m in
+                    let result = try FaultPython.run("""
+                        import os, sys
+                        p = sys.argv[1]
+                        fd = os.open(p + "/data", os.O_RDWR)
+                        for i in range(\(blocks)):
+                            os.pwrite(fd, bytes([65 + i % 26]) * 4096, i * 4096)
+                        os.fsync(os.open(p + "/trigger", os.O_RDONLY))
+                        """, [m.mountPoint], timeout: 30)
+                    #expect(result.exit == .signaled(SIGKILL), "\(result)")
+                }
+                let data = try #require(run.backing["data"])
+                #expect(data.count == old.count)
+                return try (0..<blocks).map { i in
+                    let block = Array(data[(i * 4096)..<min(data.count, (i + 1) * 4096)])
+                    let new = [UInt8](repeating: UInt8(65 + i % 26), count: 4096)
+                    guard block == new || block == Array(old[0..<4096]) else {
+                        throw SupportError("block \(i) is neither the old nor the new bytes")
+                    }
+                    return block == new
+                }
+            }
+            let first = try survivors(), second = try survivors()
+            let kept = first.filter { $0 }.count
+            #expect((4...28).contains(kept), "about half of \(blocks) blocks survive: \(kept)")
+            #expect(first == second, "the same seed keeps the same blocks")
+        }
+
         @Test("power-loss: data written since the last fsync is undone, synced data survives, the caller is killed")
         func powerLoss() throws {
             let plan = """
