@@ -36,7 +36,15 @@ final class ControlServer: Sendable {
     }
 
     /// Binds the socket; fails if the path exists and is not a stale socket.
-    static func start(path: String, fs: FileSystem) -> Result<ControlServer, MountError> {
+    /// Requests are served once `start()` is called: after daemonizing,
+    /// since a fork keeps only the calling thread.
+    static func bind(path given: String, fs: FileSystem) -> Result<ControlServer, MountError> {
+        // Daemonizing changes the working directory; keep the path absolute.
+        var path = given
+        if !path.hasPrefix("/"), let cwd = getcwd(nil, 0) {
+            path = String(cString: cwd) + "/" + path
+            free(cwd)
+        }
         var st = stat()
         if lstat(path, &st) == 0 {
             guard st.st_mode & S_IFMT == S_IFSOCK else { return .failure(.controlSocketInvalid(path, reason: "a file that is not a socket is there")) }
@@ -58,7 +66,7 @@ final class ControlServer: Sendable {
         }
         let bound = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                Syscall.run { bind(fd, socketAddress, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                Syscall.run { Glibc.bind(fd, socketAddress, socklen_t(MemoryLayout<sockaddr_un>.size)) }
             }
         }
         if case .failure(let e) = bound {
@@ -68,9 +76,11 @@ final class ControlServer: Sendable {
         // Only the user who mounted may steer the faults.
         _ = chmod(path, 0o600)
         _ = listen(fd, 16)
-        let server = ControlServer(path: path, listener: fd, fs: fs)
-        BackgroundThread.run { server.acceptLoop() }
-        return .success(server)
+        return .success(ControlServer(path: path, listener: fd, fs: fs))
+    }
+
+    func start() {
+        BackgroundThread.run { self.acceptLoop() }
     }
 
     func stop() {

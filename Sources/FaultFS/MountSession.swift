@@ -41,7 +41,7 @@ public enum FaultFSServer {
 
         // Requests are answered from 1 MiB buffers; without this glibc maps
         // and unmaps one per reply.
-        _ = mallopt(cfuse_M_MMAP_THRESHOLD, 64 << 20)
+        _ = mallopt(cfuse_M_MMAP_THRESHOLD, 16 << 20)  // glibc caps it at 32 MiB
         _ = mallopt(cfuse_M_TRIM_THRESHOLD, 128 << 20)
         // The kernel has already applied the caller's umask to every mode.
         _ = umask(0)
@@ -87,7 +87,7 @@ public enum FaultFSServer {
 
         var control: ControlServer? = nil
         if let socketPath = config.controlSocket {
-            switch ControlServer.start(path: socketPath, fs: fs) {
+            switch ControlServer.bind(path: socketPath, fs: fs) {
             case .success(let server): control = server
             case .failure(let e): return .failure(e)
             }
@@ -101,6 +101,7 @@ public enum FaultFSServer {
         let connection = MountTable.entry(at: paths.mountpoint)?.minor
         onMounted()
         if config.daemonize { _ = fuse_daemonize(0) }
+        control?.start()
 
         let handle = SessionHandle(pointer: session)
         let workers = WorkerPool(session: handle, count: max(1, config.threads),
