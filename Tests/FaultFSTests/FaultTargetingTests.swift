@@ -77,30 +77,42 @@ extension MountTests {
         func window() throws {
             let plan = """
                 rules:
-                  - {name: window, fault: errno, errno: EIO, ops: [read], path: w, after: 400ms, for: 400ms}
-                  - {name: outage, fault: transient, ops: [read], path: tw, for: 300ms}
+                  - {name: window, fault: errno, errno: EIO, ops: [read], path: w, after: 600ms, for: 600ms}
+                  - {name: outage, fault: transient, ops: [read], path: tw, for: 500ms}
                 """
             _ = try withFaultMount(setup: { b in
                 try T.put(b, "w", "data")
                 try T.put(b, "tw", "data")
             }) { m in
+                // The child is started and waiting before the rules are
+                // armed, so its first calls fall early in the window even on
+                // a loaded machine. Each call opens the file anew, so it is
+                // opened while the rule targets it (direct I/O: every read
+                // reaches the engine). CLOCK_MONOTONIC in both processes.
+                let go = m.directory.path("go"), output = m.directory.path("window.out")
+                let child = try ChildProcess.spawn(Tool.python3, ["-c", FaultPython.prelude + """
+                    p, go = sys.argv[1], sys.argv[2]
+                    while not os.path.exists(go):
+                        time.sleep(0.001)
+                    out = {"w": [], "tw": []}
+                    begin = time.monotonic()
+                    while time.monotonic() - begin < 1.8:
+                        for n in out:
+                            fd = os.open(p + "/" + n, os.O_RDONLY)
+                            a = time.monotonic()
+                            r = call(lambda: os.pread(fd, 4, 0))
+                            out[n].append([a, time.monotonic(), "ok" if r == b"data".hex() else r])
+                            os.close(fd)
+                        time.sleep(0.01)
+                    print(json.dumps(out))
+                    """, m.mountPoint, go], stdout: output, stderr: m.directory.path("window.err"))
                 let t0 = Clock.now
                 try m.control.arm(plan)
                 let t1 = Clock.now
-                // CLOCK_MONOTONIC in both processes: time.monotonic() here.
-                let got = try T.child("""
-                    p = sys.argv[1]
-                    fds = {n: os.open(p + "/" + n, os.O_RDONLY) for n in ["w", "tw"]}
-                    out = {"w": [], "tw": []}
-                    start = time.monotonic()
-                    while time.monotonic() - float(sys.argv[2]) < 1.3:
-                        for n in fds:
-                            a = time.monotonic()
-                            r = call(lambda: os.pread(fds[n], 4, 0))
-                            out[n].append([a, time.monotonic(), "ok" if r == b"data".hex() else r])
-                        time.sleep(0.01)
-                    print(json.dumps(out))
-                    """, [m.mountPoint, String(t0)])
+                try must(FS.writeFile(go, "go"), "create the go file")
+                #expect(child.wait(timeout: 30) == .exited(0))
+                let text = try must(FS.readText(output), "read the child's output")
+                let got = try T.object(try JSONSerialization.jsonObject(with: Data(text.utf8)))
                 let margin = 0.03
                 func calls(_ name: String) throws -> [(start: Double, end: Double, result: String)] {
                     guard let list = got[name] as? [[Any]] else { throw SupportError("no calls for \(name): \(got)") }
@@ -110,17 +122,17 @@ extension MountTests {
                     }
                 }
                 let w = try calls("w")
-                let beforeWindow = w.filter { $0.end < t0 + 0.4 - margin }
-                let inWindow = w.filter { $0.start > t1 + 0.4 + margin && $0.end < t0 + 0.8 - margin }
-                let afterWindow = w.filter { $0.start > t1 + 0.8 + margin }
+                let beforeWindow = w.filter { $0.end < t0 + 0.6 - margin }
+                let inWindow = w.filter { $0.start > t1 + 0.6 + margin && $0.end < t0 + 1.2 - margin }
+                let afterWindow = w.filter { $0.start > t1 + 1.2 + margin }
                 #expect(beforeWindow.count >= 3 && inWindow.count >= 3 && afterWindow.count >= 3,
                         "calls in each phase: \(beforeWindow.count), \(inWindow.count), \(afterWindow.count)")
-                #expect(beforeWindow.allSatisfy { $0.result == "ok" }, "before after: 400ms: \(beforeWindow)")
+                #expect(beforeWindow.allSatisfy { $0.result == "ok" }, "before after: 600ms: \(beforeWindow)")
                 #expect(inWindow.allSatisfy { $0.result == "EIO" }, "inside the window: \(inWindow)")
-                #expect(afterWindow.allSatisfy { $0.result == "ok" }, "after for: 400ms: \(afterWindow)")
+                #expect(afterWindow.allSatisfy { $0.result == "ok" }, "after for: 600ms: \(afterWindow)")
                 let tw = try calls("tw")
-                let outage = tw.filter { $0.end < t0 + 0.3 - margin }, recovered = tw.filter { $0.start > t1 + 0.3 + margin }
-                #expect(!outage.isEmpty && outage.allSatisfy { $0.result == "EIO" }, "during the 300 ms outage: \(outage)")
+                let outage = tw.filter { $0.end < t0 + 0.5 - margin }, recovered = tw.filter { $0.start > t1 + 0.5 + margin }
+                #expect(outage.count >= 3 && outage.allSatisfy { $0.result == "EIO" }, "during the 500 ms outage: \(outage)")
                 #expect(recovered.count >= 3 && recovered.allSatisfy { $0.result == "ok" }, "after it: \(recovered)")
             }
         }
