@@ -198,6 +198,62 @@ extension MountTests {
             }
         }
 
+        /// (operation, the path its rule targets, a Python expression over
+        /// `p` = the file t, `d` = the directory td, and `m` = the mount).
+        static let operationCases: [(op: String, path: String, call: String)] = [
+            ("lookup", "t", "os.stat(p)"),
+            ("getattr", "t", "os.fstat(os.open(p, os.O_RDONLY))"),
+            ("open", "t", "os.open(p, os.O_RDONLY)"),
+            ("create", "td/new", "os.open(d + '/new', os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)"),
+            ("read", "t", "os.read(os.open(p, os.O_RDONLY), 10)"),
+            ("write", "t", "os.write(os.open(p, os.O_WRONLY), b'x')"),
+            ("fsync", "t", "os.fsync(os.open(p, os.O_RDONLY))"),
+            ("flush", "t", "os.close(os.open(p, os.O_RDONLY))"),
+            ("fallocate", "t", "os.posix_fallocate(os.open(p, os.O_RDWR), 0, 8192)"),
+            ("setattr", "t", "os.chmod(p, 0o600)"),
+            ("chmod", "t", "os.chmod(p, 0o600)"),
+            ("chown", "t", "os.chown(p, 0, 0)"),
+            ("truncate", "t", "os.truncate(p, 1)"),
+            ("utimens", "t", "os.utime(p, (1, 1))"),
+            ("rename", "t", "os.rename(p, m + '/renamed')"),
+            ("unlink", "t", "os.unlink(p)"),
+            ("link", "td/hard", "os.link(p, d + '/hard')"),
+            ("symlink", "td/soft", "os.symlink('t', d + '/soft')"),
+            ("readlink", "td/ln", "os.readlink(d + '/ln')"),
+            ("mkdir", "td/newdir", "os.mkdir(d + '/newdir')"),
+            ("rmdir", "td/sub", "os.rmdir(d + '/sub')"),
+            ("mknod", "td/fifo", "os.mkfifo(d + '/fifo')"),
+            ("opendir", "td", "os.listdir(d)"),
+            ("readdir", "td", "os.listdir(d)"),
+            ("setxattr", "t", "os.setxattr(p, 'user.k', b'v')"),
+            ("getxattr", "t", "os.getxattr(p, 'user.k')"),
+            ("listxattr", "t", "os.listxattr(p)"),
+        ]
+
+        @Test("ops: each operation alone can be failed with an errno, and nothing in the backing changes")
+        func everyOperation() throws {
+            var before: [String: [UInt8]] = [:]
+            let run = try withFaultMount(setup: { b in
+                try T.put(b, "t", "data")
+                try must(FS.mkdir(b + "/td"), "mkdir td")
+                try must(FS.mkdir(b + "/td/sub"), "mkdir td/sub")
+                try must(FS.symlink("../t", b + "/td/ln"), "symlink td/ln")
+                before = try snapshotFiles(b)
+            }) { m in
+                for (op, path, call) in Self.operationCases {
+                    try m.control.must(["op": "clear"])
+                    try m.control.arm("rules:\n  - {fault: errno, errno: EROFS, ops: [\(op)], path: \"\(path)\"}\n")
+                    let got = try T.child("m = sys.argv[1]\np, d = m + '/t', m + '/td'\nprint(json.dumps({'r': call(lambda: \(call))}))",
+                                          [m.mountPoint])
+                    #expect(got["r"] as? String == "EROFS", "\(op) on \(path): \(call) gave \(got["r"] ?? "nil")")
+                    let fired = try m.control.must(["op": "list"]).rules().first.flatMap { T.int($0["fired"]) }
+                    #expect((fired ?? 0) >= 1, "\(op): the rule fired")
+                }
+            }
+            #expect(!before.isEmpty)
+            T.expectSame(files: run.backing, before, "every call failed, so the backing is as it was")
+        }
+
         @Test("path glob and operation set: only matching paths and operations are faulted")
         func globAndOps() throws {
             let plan = """
