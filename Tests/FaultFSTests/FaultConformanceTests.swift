@@ -26,16 +26,27 @@ extension MountTests {
                   - name: hide-dir
                     fault: missing
                     path: secret
+                  - name: hide-tool
+                    fault: missing
+                    path: bin/mytool
                 """
             let run = try withFaultMount(plan: plan, setup: { b in
                 try T.put(b, "hidden.txt", "hidden")
                 try T.put(b, "visible.txt", "visible")
                 try must(FS.mkdir(b + "/secret"), "mkdir secret")
                 try T.put(b, "secret/inner.txt", "inner")
+                try must(FS.mkdir(b + "/bin"), "mkdir bin")
+                try must(FS.writeFile(b + "/bin/mytool", "#!/bin/sh\necho tool ran\n", mode: 0o755), "write bin/mytool")
+                try must(FS.writeFile(b + "/bin/othertool", "#!/bin/sh\necho other ran\n", mode: 0o755), "write bin/othertool")
             }) { m in
+                // A tool in a bin directory on PATH: the shell cannot find it.
+                let shell = try Tool.run("sh", ["-c", "mytool"], environment: ["PATH": m.path("bin") + ":/usr/bin:/bin"], timeout: 20)
+                #expect(shell.exit == .exited(127), "\(shell)")
+                let other = try Tool.run("sh", ["-c", "othertool"], environment: ["PATH": m.path("bin") + ":/usr/bin:/bin"], timeout: 20)
+                #expect(other.succeeded && other.stdout == "other ran\n", "\(other)")
                 let ls = try Tool.run("ls", ["-a", m.mountPoint], timeout: 20)
                 #expect(ls.succeeded, "\(ls)")
-                #expect(ls.stdout == ".\n..\nvisible.txt\n", "ls shows only the file no rule hides")
+                #expect(ls.stdout == ".\n..\nbin\nvisible.txt\n", "ls shows only what no rule hides")
                 let got = try T.child("""
                     p = sys.argv[1]
                     print(json.dumps({
@@ -48,7 +59,7 @@ extension MountTests {
                         "visible": call(lambda: open(p + "/visible.txt").read()),
                     }))
                     """, [m.mountPoint])
-                #expect(try T.strings(got, "listdir") == ["visible.txt"])
+                #expect(try T.strings(got, "listdir") == ["bin", "visible.txt"])
                 for key in ["stat", "lstat", "open", "dir", "inner"] {
                     #expect(got[key] as? String == "ENOENT", "\(key): \(got[key] ?? "nil")")
                 }
@@ -659,9 +670,21 @@ extension MountTests {
                 #expect(after[1] == capacity / block && after[3] == (capacity - limit) / block, "full after \(limit) bytes: \(after)")
                 let df = try Tool.run("df", ["-B1", "--output=size", m.mountPoint], timeout: 20)
                 #expect(df.stdout.split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespaces) } == String(capacity / block * block), "\(df)")
+                // Cleared: the real disk again, and writes go through.
+                try m.control.must(["op": "clear"])
+                let cleared = try T.child("""
+                    p = sys.argv[1]
+                    s = os.statvfs(p)
+                    fd = os.open(p + "/after", os.O_WRONLY | os.O_CREAT, 0o644)
+                    print(json.dumps({"blocks": s.f_blocks, "write": call(lambda: os.write(fd, b"z" * 4096))}))
+                    """, [m.mountPoint])
+                let real = try must(FS.statvfs(m.fs.backing), "statvfs of the backing")
+                #expect(T.int(cleared["blocks"]) == Int(real.f_blocks), "statfs reports the backing's disk once the rule is cleared")
+                #expect(T.int(cleared["write"]) == 4096)
             }
             T.expectSame(run.backing["big"], data + data + Array(data[0..<1808]), "exactly \(limit) bytes stored")
             #expect(run.backing["another"] == nil && run.backing["dir/"] == nil, "the refused create and mkdir left nothing")
+            #expect(run.backing["after"]?.count == 4096)
         }
     }
 }
