@@ -99,11 +99,13 @@ struct ToolGuardTests {
     func timeoutKillsGrandchildren() async throws {
         let dir = try TemporaryDirectory()
         let marker = dir.file("survived")
-        // The shell runs a background grandchild that would write a marker later.
-        let result = try await ToolGuard().run("sh", arguments: ["-c", "(sleep 1; touch \(marker.string)) & sleep 30"],
+        // The shell runs a background grandchild that would write a marker 3 s later. The
+        // margin is wide because on a loaded machine the teardown task can start late.
+        let start = ContinuousClock.now
+        let result = try await ToolGuard().run("sh", arguments: ["-c", "(sleep 3; touch \(marker.string)) & sleep 30"],
                                                timeout: .milliseconds(300), killGrace: .milliseconds(100))
-        #expect(result.timedOut && result.duration < .seconds(4))
-        try await Task.sleep(for: .seconds(2))
+        #expect(result.timedOut && result.duration < .seconds(3))
+        try await Task.sleep(until: start + .seconds(4))
         #expect(!exists(marker))
     }
 
