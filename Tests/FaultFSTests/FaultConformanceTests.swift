@@ -104,6 +104,7 @@ extension MountTests {
                     reads = [call(lambda: os.pread(fd, 16, 0)) for _ in range(200)]
                     wfd = os.open(p + "/full", os.O_WRONLY)
                     print(json.dumps({
+                        "pid": os.getpid(),
                         "locked-stat": call(lambda: os.stat(p + "/locked")),
                         "locked-open": call(lambda: os.open(p + "/locked", os.O_RDONLY) and None),
                         "full-write": call(lambda: os.write(wfd, b"more")),
@@ -120,6 +121,14 @@ extension MountTests {
                 #expect(Set(reads) == ["EIO", "EAGAIN"], "only the listed errnos occur, and both do: \(Set(reads))")
                 #expect(eio + eagain == 200)
                 #expect((120...180).contains(eio), "weights 3:1 give about 150 EIO of 200, got \(eio)")
+                // Every fault is one trace line: keys in a fixed order, the caller's pid.
+                let lines = try m.control.trace()
+                #expect(lines.count == 202, "the open, the write and 200 reads: \(lines.count)")
+                let locked = try #require(lines.first { $0.contains("\"rule\":\"locked\"") })
+                let pid = try #require(T.int(got["pid"]))
+                let pattern = #/\{"seq":[0-9]+,"t":[0-9]+\.[0-9]{9},"rule":"locked","fault":"errno","op":"open","path":"locked","n":1,"offset":0,"length":0,"result":"EACCES","pid":([0-9]+)\}/#
+                let match = try #require(locked.wholeMatch(of: pattern), "\(locked)")
+                #expect(Int(match.1) == pid, "the trace names the caller: \(locked)")
             }
             T.expectSame(run.backing["full"], Array("full".utf8), "the failed write stored nothing")
         }
