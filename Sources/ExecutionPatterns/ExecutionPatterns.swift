@@ -12,6 +12,28 @@
 /// | PATTERN-002 ground-truth verification | `GroundTruthVerifier`, `FileExpectation`, `FileCheck`, `VerificationOutcome` | lost-write, torn-write, silent failure (exit 0, no effect) |
 /// | PATTERN-003 smart retry with backoff | `Retrier`, `RetryPolicy`, `ErrorClassifier`, `CircuitBreaker` | transient, errno (EAGAIN, EBUSY, ETIMEDOUT; EIO if idempotent), delay |
 ///
+/// A pattern-on version of "read a config, run a tool, write a report":
+///
+/// ```swift
+/// let tools = ToolGuard()
+/// let report = await tools.check([ToolRequirement("git", minimumVersion: ToolVersion("2.30"))])
+/// guard report.isSatisfied else { print(report); return }          // EXEC-003: all problems, with hints
+///
+/// let budget = PlanningBudget(BudgetLimits(maxIterations: 20, maxWallTime: .seconds(60)))
+/// let config = FileHandlerRegistry().load("config.yaml", deadline: budget.deadline)   // EXEC-001
+/// guard case .success(.yaml(let settings)) = config else { print(config); return }
+///
+/// var random = SystemRandomNumberGenerator()
+/// let log = try await Retrier().run("git log", random: &random, within: budget.deadline) { attempt in
+///     try await tools.run("git", arguments: ["log", "-1"], timeout: .seconds(10), within: attempt.deadline)
+/// }                                                                  // PATTERN-003
+///
+/// let out: FilePath = "report.txt"
+/// let outcome = await GroundTruthVerifier().run(expecting: [FileExpectation(out, [.minimumSize(1), .modifiedSinceStart])]) {
+///     try AtomicFile.write(log.standardOutput, to: out)              // EXEC-004
+/// }                                                                  // PATTERN-002: .verified, .claimedSuccessButWrong or .failed
+/// ```
+///
 /// Where this library deliberately differs from the seed (the Python
 /// originals described in `shared/seed/patterns-facts.md`):
 /// - EXEC-004: the seed renames a `mktemp` file without any fsync, so after
