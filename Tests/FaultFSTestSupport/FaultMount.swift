@@ -48,6 +48,10 @@ public struct FaultMountResult<T> {
     /// The backing directory's files after unmount: relative path -> bytes
     /// (regular files only, recursively).
     public let backing: [String: [UInt8]]
+    /// What the daemon left beside the backing directory after unmount,
+    /// other than backing/, mnt/, plan.yaml and trace.jsonl (a socket, a
+    /// stash directory): should be nothing.
+    public let leftovers: [String]
 }
 
 /// Mounts a fresh backing directory with `--control`, `--trace` and, when
@@ -82,8 +86,10 @@ public func withFaultMount<T>(
         }
         let trace = try? FS.readText(directory.path("trace.jsonl")).get()
         let files = try snapshotFiles(backing)
+        let expected: Set<String> = ["backing", "mnt", "plan.yaml", "trace.jsonl"]
+        let leftovers = try must(FS.listDirectory(directory.path), "list \(directory.path)").filter { !expected.contains($0) }
         try directory.remove()
-        return FaultMountResult(value: value, traceFile: trace, backing: files)
+        return FaultMountResult(value: value, traceFile: trace, backing: files, leftovers: leftovers)
     } catch {
         try? directory.remove()
         throw error

@@ -102,6 +102,50 @@ extension MountTests {
             }
         }
 
+        @Test("the control socket is private (0600) and gone after unmount; a regular file at its path stops the mount")
+        func socketFile() throws {
+            var socketPath = ""
+            let run = try withFaultMount { m in
+                socketPath = m.socketPath
+                let st = try must(FS.lstat(m.socketPath), "lstat the socket")
+                #expect(fileType(st.st_mode) == S_IFSOCK)
+                #expect(permissions(st.st_mode) == 0o600, "mode \(String(permissions(st.st_mode), radix: 8))")
+            }
+            #expect(!socketPath.isEmpty)
+            #expect(run.leftovers.isEmpty, "the socket is removed at unmount: \(run.leftovers)")
+            try withTemporaryDirectory("ctl") { dir in
+                let backing = try dir.makeDirectory("backing"), mnt = try dir.makeDirectory("mnt")
+                let occupied = dir.path("occupied")
+                try must(FS.writeFile(occupied, "keep me"), "write a regular file")
+                let result = try Tool.run(try FaultbenchBinary.path(), ["mount", backing, mnt, "--control", occupied], timeout: 20)
+                #expect(result.exit == .exited(1), "\(result)")
+                #expect(result.stderr == "faultbench: cannot create the control socket '\(occupied)': a file that is not a socket is there; name a new path in a writable directory.\n")
+                #expect(MountTable.fuseMounts(under: dir.path).isEmpty, "nothing mounted")
+                #expect(try must(FS.readText(occupied), "read the file back") == "keep me")
+            }
+        }
+
+        @Test("--track-durability: files unlinked or replaced while mounted leave no stash beside the backing after unmount")
+        func noStashLeft() throws {
+            let run = try withFaultMount(arguments: ["--track-durability"], setup: { b in
+                try T.put(b, "gone", "G")
+                try T.put(b, "target", "old")
+            }) { m in
+                let got = try T.child("""
+                    p = sys.argv[1]
+                    os.unlink(p + "/gone")
+                    with open(p + "/tmp", "w") as f:
+                        f.write("new")
+                    os.rename(p + "/tmp", p + "/target")
+                    print(json.dumps({"r": sorted(os.listdir(p))}))
+                    """, [m.mountPoint])
+                #expect(try T.strings(got, "r") == ["target"])
+            }
+            #expect(run.backing["gone"] == nil)
+            T.expectSame(run.backing["target"], Array("new".utf8))
+            #expect(run.leftovers.isEmpty, "left beside the backing: \(run.leftovers)")
+        }
+
         @Test("list, clear and counters: ids, names and per-rule counts; clear one or all; faults and calls counted; trace drains")
         func listClearCounters() throws {
             let plan = """
