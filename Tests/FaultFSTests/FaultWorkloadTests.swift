@@ -151,6 +151,38 @@ extension MountTests {
             T.expectSame(files: files, recorded.files, "the backing ended the same")
         }
 
+        @Test("a name with spaces, quotes, a backslash and non-ASCII survives the trace's JSON and is replayed")
+        func strangeNames() throws {
+            let name = "sp ace \"q\" \\b \u{00FC}.txt"
+            // In a glob a backslash escapes the next character, so the name's own backslash is doubled.
+            let pattern = name.replacingOccurrences(of: "\\", with: "\\\\")
+            let plan = "rules:\n  - {fault: errno, errno: EIO, ops: [read], path: '\(pattern)', every: 2}\n"
+            let script = """
+                p = sys.argv[1]
+                fd = os.open(p, os.O_RDONLY)
+                print(json.dumps({"r": [call(lambda: os.pread(fd, 4, 0)) for _ in range(6)]}))
+                """
+            let want = ["ok", "EIO", "ok", "EIO", "ok", "EIO"]
+            func simplified(_ got: [String: Any]) throws -> [String] { try T.strings(got, "r").map { $0.hasPrefix("E") ? $0 : "ok" } }
+            let recorded = try withFaultMount(plan: plan, setup: { b in try T.put(b, name, "data") }) { m in
+                try simplified(try T.child(script, [m.path(name)]))
+            }
+            #expect(recorded.value == want)
+            let events = try FaultTest.events(FaultTest.lines(recorded.traceFile))
+            #expect(events.count == 3 && events.allSatisfy { $0["path"] as? String == name }, "the trace names the file exactly: \(recorded.traceFile ?? "")")
+
+            let directory = try TemporaryDirectory("replay")
+            defer { try? directory.remove() }
+            let tracePath = directory.path("recorded.jsonl")
+            try must(FS.writeFile(tracePath, recorded.traceFile ?? ""), "write the trace")
+            let backing = try directory.makeDirectory("backing"), mnt = try directory.makeDirectory("mnt")
+            try T.put(backing, name, "data")
+            let replayed = try withFaultbenchServing(["replay", tracePath, backing, mnt], mountPoint: mnt) {
+                try simplified(try T.child(script, [canonicalPath(mnt) + "/" + name]))
+            }
+            #expect(replayed == want, "the replay fails the same reads")
+        }
+
         /// fsync-fail on the 2nd fsync of f, power-loss on the 2nd fsync of g.
         static let crashScript = #"""
             import errno, json, os, sys
