@@ -335,27 +335,43 @@ extension MountTests {
                     path: narrow
                     ops: [read]
                     bandwidth: 10000000
+                  - name: spread
+                    fault: delay
+                    path: uniform
+                    ops: [read]
+                    distribution: uniform
+                    min: 2ms
+                    max-delay: 4ms
+                  - name: tail
+                    fault: delay
+                    path: lognormal
+                    ops: [read]
+                    distribution: log-normal
+                    median: 2ms
+                    sigma: 0.5
                 """
             let data = T.pattern(100_000)
             let run = try withFaultMount(plan: plan, setup: { b in
-                for name in ["slow", "fast", "narrow"] { try T.put(b, name, data) }
+                for name in ["slow", "fast", "narrow", "uniform", "lognormal"] { try T.put(b, name, data) }
             }) { m in
                 let got = try T.child("""
                     p = sys.argv[1]
-                    fds = {n: os.open(p + "/" + n, os.O_RDONLY) for n in ["slow", "fast", "narrow"]}
+                    fds = {n: os.open(p + "/" + n, os.O_RDONLY) for n in ["slow", "fast", "narrow", "uniform", "lognormal"]}
                     def timed(name, size):
                         t = time.perf_counter_ns()
                         os.pread(fds[name], size, 0)
                         return (time.perf_counter_ns() - t) / 1e6
-                    for n in fds: timed(n, 1)
+                    for n in ["slow", "fast", "narrow"]: timed(n, 1)
                     slow, fast, narrow, wide = [], [], [], []
+                    uniform = [timed("uniform", 1) for _ in range(21)]
+                    lognormal = [timed("lognormal", 1) for _ in range(21)]
                     for _ in range(21):
                         fast.append(timed("fast", 1))
                         slow.append(timed("slow", 1))
                     for _ in range(11):
                         wide.append(timed("fast", 100000))
                         narrow.append(timed("narrow", 100000))
-                    print(json.dumps({"slow": slow, "fast": fast, "narrow": narrow, "wide": wide}))
+                    print(json.dumps({"slow": slow, "fast": fast, "narrow": narrow, "wide": wide, "uniform": uniform, "lognormal": lognormal}))
                     """, [m.mountPoint])
                 let slow = try #require(T.doubles(got["slow"])), fast = try #require(T.doubles(got["fast"]))
                 let added = T.median(slow) - T.median(fast)
@@ -363,6 +379,19 @@ extension MountTests {
                 let narrow = try #require(T.doubles(got["narrow"])), wide = try #require(T.doubles(got["wide"]))
                 let bandwidth = T.median(narrow) - T.median(wide)
                 #expect(abs(bandwidth - 10) <= 1, "100000 bytes at 10 MB/s: \(bandwidth) ms added, want 10 ± 1")
+                // Drawn delays: the trace says what each call got; no call
+                // took less than that, and uniform draws stay in [min, max].
+                let events = try FaultTest.events(try m.control.trace())
+                for (rule, measured) in [("spread", try #require(T.doubles(got["uniform"]))), ("tail", try #require(T.doubles(got["lognormal"])))] {
+                    let drawn = events.filter { $0["rule"] as? String == rule }.compactMap { event -> Double? in
+                        guard let text = event["result"] as? String, text.hasPrefix("delay "), text.hasSuffix("ms") else { return nil }
+                        return Double(text.dropFirst(6).dropLast(2))
+                    }
+                    #expect(drawn.count == measured.count, "\(rule): one traced delay per call")
+                    for (d, t) in zip(drawn, measured) { #expect(t >= d - 0.05, "\(rule): a call took \(t) ms, less than its delay \(d) ms") }
+                    if rule == "spread" { #expect(drawn.allSatisfy { (2...4).contains($0) }, "uniform 2-4 ms: \(drawn)") }
+                    if rule == "tail" { #expect(Set(drawn).count > 10 && (1...4).contains(T.median(drawn)), "log-normal around 2 ms: \(drawn)") }
+                }
             }
             let lines = FaultTest.lines(run.traceFile)
             #expect(lines.filter { $0.contains("\"rule\":\"slow\"") && $0.contains("\"result\":\"delay 5.000000ms\"") }.count == 22)

@@ -151,6 +151,40 @@ extension MountTests {
             T.expectSame(files: files, recorded.files, "the backing ended the same")
         }
 
+        @Test("chaos: six processes run the workload at once under every data fault while rules are re-armed; the daemon stays up and unmounts cleanly")
+        func concurrentChaos() throws {
+            let workers = 6
+            let run = try withFaultMount(plan: Self.probabilityPlan, setup: { b in
+                for i in 0..<workers { try must(FS.mkdir(b + "/w\(i)"), "mkdir w\(i)") }
+            }) { m in
+                let children = try (0..<workers).map { i in
+                    try ChildProcess.spawn(Tool.python3, ["-c", Self.workload, m.path("w\(i)"), String(100 + i), "600"],
+                                           stdout: m.directory.path("w\(i).out"), stderr: m.directory.path("w\(i).err"))
+                }
+                // Meanwhile the control socket re-arms rules again and again.
+                var rearms = 0
+                while children.contains(where: { $0.poll() == nil }) && rearms < 200 {
+                    try m.control.arm("rules:\n  - {name: flap, fault: delay, ms: 1, probability: 0.1}\n")
+                    try m.control.must(["op": "list"])
+                    let ids = try m.control.must(["op": "list"]).rules().compactMap { $0["name"] as? String == "flap" ? T.int($0["id"]) : nil }
+                    for id in ids { try m.control.must(["op": "clear", "id": id]) }
+                    rearms += 1
+                }
+                for (i, child) in children.enumerated() {
+                    #expect(child.wait(timeout: 60) == .exited(0), "worker \(i): \((try? FS.readText(m.directory.path("w\(i).err")).get()) ?? "")")
+                    let log = (try? FS.readText(m.directory.path("w\(i).out")).get()) ?? ""
+                    #expect(log.hasPrefix("[\"") && log.contains("-> "), "worker \(i) printed its log")
+                }
+                #expect(rearms > 0)
+                let counters = try m.control.must(["op": "counters"])
+                #expect(try counters.int("faults") > 100, "\(counters)")
+                #expect(m.fs.process.poll() == nil, "the daemon is still running")
+            }
+            #expect(FaultTest.lines(run.traceFile).count > 100)
+            let daemonLeft = run.leftovers.filter { !($0.hasPrefix("w") && ($0.hasSuffix(".out") || $0.hasSuffix(".err"))) }
+            #expect(daemonLeft.isEmpty, "\(daemonLeft)")
+        }
+
         @Test("a name with spaces, quotes, a backslash and non-ASCII survives the trace's JSON and is replayed")
         func strangeNames() throws {
             let name = "sp ace \"q\" \\b \u{00FC}.txt"
