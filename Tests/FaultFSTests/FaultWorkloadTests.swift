@@ -185,6 +185,49 @@ extension MountTests {
             #expect(daemonLeft.isEmpty, "\(daemonLeft)")
         }
 
+        @Test("power loss on demand while six processes write: they are killed, synced data survives, the daemon stays up")
+        func powerLossUnderLoad() throws {
+            let workers = 6
+            let run = try withFaultMount(arguments: ["--track-durability"], setup: { b in
+                for i in 0..<workers { try must(FS.mkdir(b + "/w\(i)"), "mkdir w\(i)") }
+            }) { m in
+                let children = try (0..<workers).map { i in
+                    try ChildProcess.spawn(Tool.python3, ["-c", """
+                        import os, sys
+                        p = sys.argv[1]
+                        fd = os.open(p + "/synced", os.O_WRONLY | os.O_CREAT, 0o644)
+                        os.write(fd, b"S" * 8192)
+                        os.fsync(fd)
+                        open(p + "/ready", "w").close()
+                        g = os.open(p + "/busy", os.O_RDWR | os.O_CREAT, 0o644)
+                        i = 0
+                        while True:
+                            os.pwrite(g, bytes([i % 251]) * 4096, (i % 64) * 4096)
+                            os.pwrite(fd, b"U" * 100, 8192 + i % 1000)
+                            i += 1
+                        """, m.path("w\(i)")], stdout: "/dev/null", stderr: m.directory.path("w\(i).err"))
+                }
+                let deadline = Clock.now + 20
+                while (0..<workers).contains(where: { FS.lstat(m.backingPath("w\($0)/ready")).errno != nil }) && Clock.now < deadline {
+                    usleep(5_000)
+                }
+                usleep(100_000)
+                try m.control.must(["op": "power-loss", "kill": children.map { Int($0.pid) }])
+                for (i, child) in children.enumerated() {
+                    #expect(child.wait(timeout: 20) == .signaled(SIGKILL), "worker \(i) is killed by the power loss")
+                }
+                #expect(m.fs.process.poll() == nil, "the daemon is still running")
+                let sizes = try T.child("""
+                    print(json.dumps({"r": [os.stat(sys.argv[1] + "/w%d/synced" % i).st_size for i in range(int(sys.argv[2]))]}))
+                    """, [m.mountPoint, String(workers)])
+                #expect(T.ints(sizes["r"]) == Array(repeating: 8192, count: workers), "the mount shows the synced size")
+            }
+            for i in 0..<workers {
+                T.expectSame(run.backing["w\(i)/synced"], [UInt8](repeating: UInt8(ascii: "S"), count: 8192), "w\(i): the synced bytes, nothing written after")
+                T.expectSame(run.backing["w\(i)/busy"], [], "w\(i): the never-synced file is empty again (its create stays without metadata)")
+            }
+        }
+
         @Test("a name with spaces, quotes, a backslash and non-ASCII survives the trace's JSON and is replayed")
         func strangeNames() throws {
             let name = "sp ace \"q\" \\b \u{00FC}.txt"
