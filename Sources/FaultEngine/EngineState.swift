@@ -1,6 +1,10 @@
 /// Everything mutable in the engine, kept behind one `Mutex`.
 struct EngineState: Sendable {
-    var rules: [ArmedRule] = []
+    var rules: [ArmedRule] = [] {
+        didSet { prefilter = RulePrefilter(rules) }
+    }
+    /// Rebuilt whenever rules are armed or cleared (not when their counters move).
+    private(set) var prefilter = RulePrefilter()
     var ordinals: [CallKey: UInt64] = [:]
     var trace: [String] = []
     var seq: UInt64 = 0

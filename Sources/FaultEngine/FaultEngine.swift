@@ -128,6 +128,7 @@ public final class FaultEngine: Sendable {
         return bytes.withUTF8 { utf8 in
             state.withLock { state in
                 if let replay = state.replay, replay.targets.contains(where: { $0.path == path }) { return true }
+                guard state.prefilter.anyMayMatch(path: utf8) else { return false }
                 return state.rules.contains { $0.rule.path.matches(utf8: utf8) }
             }
         }
@@ -163,8 +164,11 @@ public final class FaultEngine: Sendable {
         if state.replay != nil {
             replay(&state, &decision, &ordinal, &effectChosen, op, path: path, caller: caller, offset: offset, length: length, now: now)
         }
+        var start = 0
+        while start < utf8.count, utf8[start] == UInt8(ascii: "/") { start += 1 }
+        let opBit = OperationSet([op]).rawValue
         for index in state.rules.indices {
-            guard state.rules[index].operations.contains(op) else { continue }
+            guard state.prefilter.mayMatch(index, operations: opBit, path: utf8, from: start) else { continue }
             let isDelay = state.rules[index].isDelay
             if effectChosen && !isDelay { continue }
             guard state.rules[index].rule.path.matches(utf8: utf8) else { continue }

@@ -24,13 +24,20 @@ extension FileSystem {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = Syscall.count { Glibc.readlink(inode.procPath, &buffer, buffer.count - 1) }
         guard case .success(let length) = n else { return "" }
-        buffer[length] = 0
-        var full = String(cString: buffer)
+        var full = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         if full.hasSuffix(" (deleted)") { full.removeLast(" (deleted)".count) }
         let prefix = faults.backingPath == "/" ? "/" : faults.backingPath + "/"
         let path = full.hasPrefix(prefix) ? String(full.dropFirst(prefix.count)) : full
         inode.cachedPath.withLock { $0 = (generation, path) }
         return path
+    }
+
+    /// Remembers a path just computed from a parent and a name, so the
+    /// inode's first fault check needs no readlink.
+    func rememberPath(_ inode: Inode, _ path: String) {
+        guard let faults, inode !== inodes.root else { return }
+        let generation = faults.renameGeneration.load(ordering: .acquiring)
+        inode.cachedPath.withLock { $0 = (generation, path) }
     }
 
     func childPath(_ parent: Inode, _ name: UnsafePointer<CChar>) -> String {

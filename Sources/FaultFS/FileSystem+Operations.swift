@@ -14,7 +14,9 @@ extension FileSystem {
         guard faultsArmed else { return replyEntry(req, lookup(parent: dir, name: name)) }
         let path = childPath(dir, name)
         if answerGenericEffect(req, fault(.lookup, req, path: path)) { return }
-        replyEntry(req, lookup(parent: dir, name: name), targeted: isTargeted(path))
+        let found = lookup(parent: dir, name: name)
+        if case .success(let (inode, _)) = found { rememberPath(inode, path) }
+        replyEntry(req, found, targeted: isTargeted(path))
     }
 
     func forget(_ ino: fuse_ino_t, _ count: UInt64) {

@@ -57,7 +57,6 @@ struct ProcCallerResolver: CallerResolver {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = Glibc.readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1)
         guard n > 0 else { return nil }
-        buffer[n] = 0
-        return String(cString: buffer)
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

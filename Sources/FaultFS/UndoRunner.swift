@@ -24,7 +24,7 @@ struct UndoRunner {
         switch action {
         case .restore(let file, let offset, let bytes):
             withWritable(file) { fd in
-                _ = bytes.withUnsafeBytes { buffer in
+                bytes.withUnsafeBytes { buffer in
                     writeAll(fd, buffer, at: Int(offset))
                 }
             }
