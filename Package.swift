@@ -74,6 +74,13 @@ let package = Package(
             dependencies: ["SystemCalls"],
             path: "Tests/FaultFSTestSupport"
         ),
+        // A child process for the pattern tests on a mount: it runs one
+        // pattern so the fault engine can kill it mid-write.
+        .executableTarget(
+            name: "pattern-probe",
+            dependencies: ["ExecutionPatterns"],
+            path: "Tests/PatternProbe"
+        ),
         .testTarget(name: "FaultEngineTests", dependencies: ["FaultEngine"]),
         .testTarget(name: "FaultFSTests", dependencies: ["FaultFS", "FaultFSTestSupport", "SystemCalls"]),
         .testTarget(name: "ExecutionPatternsTests", dependencies: ["ExecutionPatterns", "FaultFSTestSupport"]),
