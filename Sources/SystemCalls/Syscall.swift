@@ -66,3 +66,20 @@ extension Result where Failure == Errno {
         return nil
     }
 }
+
+extension Syscall {
+    /// Closes a descriptor, never retrying: on Linux the descriptor is freed
+    /// even when close reports EINTR, and a retry could close a descriptor
+    /// another thread has just been given the same number for.
+    @inline(__always)
+    @discardableResult
+    public static func close(_ fd: Int32) -> Result<Void, Errno> {
+        #if canImport(Glibc)
+        if Glibc.close(fd) == 0 { return .success(()) }
+        #else
+        if Musl.close(fd) == 0 { return .success(()) }
+        #endif
+        let code = errno
+        return code == EINTR ? .success(()) : .failure(Errno(rawValue: code))
+    }
+}
