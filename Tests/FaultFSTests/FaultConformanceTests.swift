@@ -724,6 +724,28 @@ extension MountTests {
             T.expectSame(run.backing["f"], [UInt8](repeating: UInt8(ascii: "Z"), count: 10) + old[10...])
         }
 
+        @Test("disk-full: fallocate of more than the room left gets ENOSPC, like a write")
+        func diskFullFallocate() throws {
+            let plan = """
+                rules:
+                  - fault: disk-full
+                    bytes: 10000
+                    capacity: 1048576
+                """
+            let run = try withFaultMount(plan: plan) { m in
+                let got = try T.child("""
+                    p = sys.argv[1]
+                    fd = os.open(p + "/reserved", os.O_RDWR | os.O_CREAT, 0o644)
+                    big = call(lambda: os.posix_fallocate(fd, 0, 4 << 20))
+                    small = call(lambda: os.posix_fallocate(fd, 0, 4096))
+                    print(json.dumps({"big": big, "small": small}))
+                    """, [m.mountPoint])
+                #expect(got["big"] as? String == "ENOSPC", "4 MiB on a disk with 10000 bytes of room: \(got["big"] ?? "nil")")
+                #expect(got["small"] as? String == "ok", "4096 bytes fit")
+            }
+            #expect((run.backing["reserved"]?.count ?? 0) <= 10_000, "the backing file is no larger than the room: \(run.backing["reserved"]?.count ?? -1) bytes")
+        }
+
         @Test("disk-full: writes stop with a short count then ENOSPC after N bytes; creates get ENOSPC; statfs reports the capacity")
         func diskFull() throws {
             let capacity = 1_048_576, limit = 10_000
@@ -745,12 +767,14 @@ extension MountTests {
                     writes = [call(lambda: os.write(fd, data)) for _ in range(4)]
                     print(json.dumps({
                         "before": before, "writes": writes, "after": df(),
+                        "fallocate": call(lambda: os.posix_fallocate(fd, 0, 1 << 20)),
                         "create": call(lambda: os.open(p + "/another", os.O_WRONLY | os.O_CREAT, 0o644) and None),
                         "mkdir": call(lambda: os.mkdir(p + "/dir")),
                     }))
                     """, [m.mountPoint, T.hex(data)])
                 #expect(try T.strings(got, "writes") == ["4096", "4096", "1808", "ENOSPC"])
                 #expect(got["create"] as? String == "ENOSPC")
+                #expect(got["fallocate"] as? String == "ENOSPC", "reserving 1 MiB on a full disk")
                 #expect(got["mkdir"] as? String == "ENOSPC")
                 let before = try #require(T.ints(got["before"])), after = try #require(T.ints(got["after"]))
                 let block = before[0]
