@@ -98,7 +98,9 @@ public enum FaultFSServer {
         if fuse_session_mount(session, paths.mountpoint) != 0 {
             return .failure(.mountFailed(mountpoint: config.mountpoint))
         }
-        let connection = MountTable.entry(at: paths.mountpoint)?.minor
+        let mounted = MountTable.entry(at: paths.mountpoint)
+        let connection = mounted?.minor
+        if let device = mounted?.device { raiseReadahead(device) }
         onMounted()
         if config.daemonize { _ = fuse_daemonize(0) }
         control?.start()
@@ -167,6 +169,18 @@ public enum FaultFSServer {
         } else {
             _ = runProgram("fusermount3", ["-u", "-z", mountpoint])
         }
+    }
+
+    /// The kernel caps a FUSE mount's readahead at 128 KiB, so a sequential
+    /// read costs a round trip per 128 KiB; 1 MiB (our max_write, and
+    /// libfuse's request size) cuts that by eight and made cold sequential
+    /// reads 1.5-1.7x faster on tmpfs here. Best effort: sysfs may be
+    /// read-only in a container.
+    static func raiseReadahead(_ device: String) {
+        let path = "/sys/class/bdi/\(device)/read_ahead_kb"
+        guard case .success(let fd) = Syscall.run({ open(path, O_WRONLY | O_CLOEXEC) }) else { return }
+        _ = Syscall.count { write(fd, "1024", 4) }
+        Syscall.close(fd)
     }
 
     static func abortConnection(_ connection: UInt32) {

@@ -13,6 +13,8 @@ public enum MountTable {
         /// The device number's minor part: the FUSE connection's number in
         /// /sys/fs/fuse/connections.
         public var minor: UInt32
+        /// "major:minor", the name of the mount's entry in /sys/class/bdi.
+        public var device: String
     }
 
     public static func entries() -> [Entry] {
@@ -28,7 +30,8 @@ public enum MountTable {
                 mountpoint: unescape(fields[4]),
                 fileSystemType: String(fields[dash + 1]),
                 source: unescape(fields[dash + 2]),
-                minor: minor))
+                minor: minor,
+                device: String(fields[2])))
         }
         return result
     }
