@@ -228,6 +228,38 @@ extension MountTests {
             }
         }
 
+        @Test("a --trace file that spans a clear (seq and n start again) is either replayed faithfully or refused with one line")
+        func traceAcrossClear() throws {
+            let script = """
+                fd = os.open(sys.argv[1], os.O_RDONLY)
+                print(json.dumps({"r": [("ok" if not r.startswith("E") else r) for r in [call(lambda: os.pread(fd, 4, 0)) for _ in range(4)]]}))
+                """
+            let recorded = try withFaultMount(setup: { b in try T.put(b, "f", "data") }) { m -> [[String]] in
+                try m.control.arm("rules:\n  - {fault: errno, errno: EIO, ops: [read], path: f, nth: 2}\n")
+                let first = try T.strings(try T.child(script, [m.path("f")]), "r")
+                try m.control.must(["op": "clear"])
+                try m.control.arm("rules:\n  - {fault: errno, errno: EROFS, ops: [read], path: f, nth: 1}\n")
+                let second = try T.strings(try T.child(script, [m.path("f")]), "r")
+                return [first, second]
+            }
+            #expect(recorded.value == [["ok", "EIO", "ok", "ok"], ["EROFS", "ok", "ok", "ok"]])
+            let directory = try TemporaryDirectory("replay")
+            defer { try? directory.remove() }
+            let tracePath = directory.path("recorded.jsonl")
+            try must(FS.writeFile(tracePath, recorded.traceFile ?? ""), "write the trace")
+            let backing = try directory.makeDirectory("backing"), mnt = try directory.makeDirectory("mnt")
+            try T.put(backing, "f", "data")
+            do {
+                let replayed = try withFaultbenchServing(["replay", tracePath, backing, mnt], mountPoint: mnt) {
+                    [try T.strings(try T.child(script, [canonicalPath(mnt) + "/f"]), "r"),
+                     try T.strings(try T.child(script, [canonicalPath(mnt) + "/f"]), "r")]
+                }
+                #expect(replayed == recorded.value, "the replay injects each fault at its own call: \(replayed)")
+            } catch let error as SupportError where error.description.contains("before the mount appeared") {
+                #expect(error.description.contains("line 2"), "refused, naming the line where seq starts again: \(error)")
+            }
+        }
+
         @Test("a name with spaces, quotes, a backslash and non-ASCII survives the trace's JSON and is replayed")
         func strangeNames() throws {
             let name = "sp ace \"q\" \\b \u{00FC}.txt"
