@@ -254,6 +254,31 @@ extension MountTests {
             T.expectSame(files: run.backing, before, "every call failed, so the backing is as it was")
         }
 
+        @Test("glob forms: a leading slash, a set first, an escaped star, a leading **/ and ? all match as documented")
+        func globForms() throws {
+            let plan = #"""
+                rules:
+                  - {fault: errno, errno: EIO, ops: [open], path: "/lead/slash.txt"}
+                  - {fault: errno, errno: EIO, ops: [open], path: "[ab]x.txt"}
+                  - {fault: errno, errno: EIO, ops: [open], path: '\*star'}
+                  - {fault: errno, errno: EIO, ops: [open], path: "**/deep.txt"}
+                  - {fault: errno, errno: EIO, ops: [open], path: "q?.log"}
+                """#
+            let faulted = ["lead/slash.txt", "ax.txt", "bx.txt", "*star", "deep.txt", "x/y/deep.txt", "q1.log"]
+            let spared = ["lead/other.txt", "cx.txt", "xstar", "deep.txt.bak", "x/y/deep.txt2", "q12.log", "q/.log"]
+            _ = try withFaultMount(plan: plan, setup: { b in
+                for dir in ["lead", "x", "x/y", "q"] { try must(FS.mkdir(b + "/" + dir), "mkdir \(dir)") }
+                for file in faulted + spared { try T.put(b, file, "f") }
+            }) { m in
+                let got = try T.child("""
+                    p = sys.argv[1]
+                    print(json.dumps({f: call(lambda: os.close(os.open(p + "/" + f, os.O_RDONLY))) for f in sys.argv[2:]}))
+                    """, [m.mountPoint] + faulted + spared)
+                for file in faulted { #expect(got[file] as? String == "EIO", "\(file) is targeted: \(got[file] ?? "nil")") }
+                for file in spared { #expect(got[file] as? String == "ok", "\(file) is not targeted: \(got[file] ?? "nil")") }
+            }
+        }
+
         @Test("path glob and operation set: only matching paths and operations are faulted")
         func globAndOps() throws {
             let plan = """
