@@ -248,6 +248,21 @@ extension MountTests {
             }
         }
 
+        @Test("arm takes a plan as a JSON object too")
+        func armJSONPlan() throws {
+            _ = try withFaultMount(setup: { b in try T.put(b, "j", "data") }) { m in
+                let plan: [String: Any] = ["seed": 9, "rules": [["name": "json", "fault": "errno", "errno": ["EIO": 1, "EAGAIN": 1],
+                                                              "path": "j", "ops": ["read"], "probability": 1, "max": 2]]]
+                let answer = try m.control.send(["op": "arm", "plan": plan])
+                #expect(answer.ok && (try? answer.ints("ids")) == [1], "\(answer)")
+                let got = try T.child("fd = os.open(sys.argv[1], os.O_RDONLY)\nprint(json.dumps({'r': [call(lambda: os.pread(fd, 4, 0)) for _ in range(3)]}))", [m.path("j")])
+                let reads = try T.strings(got, "r")
+                #expect(reads.count == 3 && Set(reads.prefix(2)).isSubset(of: ["EIO", "EAGAIN"]) && reads[2] == T.hex(Array("data".utf8)), "\(reads)")
+                let bad = try m.control.send(["op": "arm", "plan": ["rules": [["fault": "errno"]]]])
+                #expect(!bad.ok && bad.error?.contains("rules[0].errno") == true, "\(bad)")
+            }
+        }
+
         @Test("an arm that fails on its second rule leaves nothing of it armed")
         func failedArmIsAtomic() throws {
             _ = try withFaultMount(setup: { b in try T.put(b, "y", "Y") }) { m in
