@@ -260,6 +260,33 @@ extension MountTests {
             }
         }
 
+        @Test("replay of a missing fault that ran out (max: 1): the listing shows the file again, as in the recorded run")
+        func replayMissingListing() throws {
+            let script = """
+                m = sys.argv[1]
+                out = [call(lambda: os.stat(m + "/f"))]
+                out.append(",".join(sorted(os.listdir(m))))
+                out.append(call(lambda: os.stat(m + "/f")))
+                print(json.dumps({"r": out}))
+                """
+            let recorded = try withFaultMount(plan: "rules:\n  - {fault: missing, path: f, ops: [lookup], max: 1}\n",
+                                              setup: { b in try T.put(b, "f", "x"); try T.put(b, "g", "y") }) { m in
+                try T.strings(try T.child(script, [m.mountPoint]), "r")
+            }
+            #expect(recorded.value == ["ENOENT", "f,g", "ok"], "recorded: \(recorded.value)")
+            let directory = try TemporaryDirectory("replay")
+            defer { try? directory.remove() }
+            let tracePath = directory.path("recorded.jsonl")
+            try must(FS.writeFile(tracePath, recorded.traceFile ?? ""), "write the trace")
+            let backing = try directory.makeDirectory("backing"), mnt = try directory.makeDirectory("mnt")
+            try T.put(backing, "f", "x")
+            try T.put(backing, "g", "y")
+            let replayed = try withFaultbenchServing(["replay", tracePath, backing, mnt], mountPoint: mnt) {
+                try T.strings(try T.child(script, [canonicalPath(mnt)]), "r")
+            }
+            #expect(replayed == recorded.value, "replayed: \(replayed)")
+        }
+
         @Test("a name with spaces, quotes, a backslash and non-ASCII survives the trace's JSON and is replayed")
         func strangeNames() throws {
             let name = "sp ace \"q\" \\b \u{00FC}.txt"
