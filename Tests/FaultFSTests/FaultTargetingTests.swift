@@ -73,6 +73,17 @@ extension MountTests {
             #expect(planSeeded == first, "the plan's seed: 7 overrides --seed 99")
         }
 
+        @Test("a plan's seed counts the same whether the plan is given with --plan or armed over the socket")
+        func seedOverSocket() throws {
+            let plan = "seed: 7\nrules:\n  - {name: coin, fault: errno, errno: EIO, ops: [read], path: f, probability: 0.5}\n"
+            let atMount = try Self.coinPattern(planSeed: 7, arguments: [])
+            let overSocket = try withFaultMount(setup: { b in try T.put(b, "f", "data") }) { m in
+                try m.control.arm(plan)
+                return try T.strings(try T.child(Self.readEach, [m.mountPoint, "64", "f"]), "f")
+            }.value
+            #expect(overSocket == atMount, "seed: 7 armed over the socket draws like seed: 7 at mount")
+        }
+
         @Test("time window: after/for bound when a rule fires (armed over the socket); a transient for a window fails, then recovers")
         func window() throws {
             let plan = """
