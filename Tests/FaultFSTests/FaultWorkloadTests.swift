@@ -127,6 +127,27 @@ extension MountTests {
             T.expectSame(files: first.files, second.files, "the backing ended the same")
         }
 
+        @Test("two trials on one mount (arm, run, drain, clear) give the same trace, as two fresh mounts would")
+        func trialsOnOneMount() throws {
+            // The plan's own seed line is left out: the mount's --seed is the one in force over the socket.
+            let plan = Self.probabilityPlan.split(separator: "\n").filter { !$0.hasPrefix("seed:") }.joined(separator: "\n") + "\n"
+            let traces = try withFaultMount(arguments: ["--seed", "1234"]) { m -> [[String]] in
+                var traces: [[String]] = []
+                for trial in 0..<2 {
+                    try m.control.arm(plan)
+                    _ = try FaultPython.strings(Self.workload, [m.mountPoint, "77", "300"])
+                    traces.append(try m.control.trace(drain: true))
+                    try m.control.must(["op": "clear"])
+                    // Reset the files through the mount, with no rule armed, for the next trial.
+                    let reset = try Tool.run("sh", ["-c", "rm -rf \"$0\"/*", m.mountPoint], timeout: 20)
+                    #expect(reset.succeeded, "trial \(trial): \(reset)")
+                }
+                return traces
+            }.value
+            #expect(traces[0].count >= 30, "\(traces[0].count) faults")
+            T.expectSame(lines: traces[1].map(Self.timeless), traces[0].map(Self.timeless), "trial 2 against trial 1 (t and pid left out)")
+        }
+
         @Test("replay: faultbench replay re-injects a recorded trace; the same op/path/n/result happen, with the same effects")
         func replay() throws {
             let recorded = try Self.runWorkload(plan: Self.probabilityPlan)
