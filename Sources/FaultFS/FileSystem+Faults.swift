@@ -60,7 +60,10 @@ extension FileSystem {
                offset: Int = 0, length: Int = 0) -> Effect {
         guard let faults, faults.engine.isArmed else { return .proceed }
         let decision = faults.engine.decide(op, path: path(), caller: caller(req), offset: Int64(offset), length: length)
-        if decision.delayNanoseconds > 0 { sleepPrecisely(decision.delayNanoseconds) }
+        if decision.delayNanoseconds > 0 {
+            leader.yield()
+            sleepPrecisely(decision.delayNanoseconds)
+        }
         return decision.effect
     }
 
@@ -192,6 +195,7 @@ extension FileSystem {
     /// kernel's caches so the mount shows the post-crash state.
     func powerLoss(_ plan: PowerLossPlan) {
         guard let faults else { return }
+        leader.yield()
         // Stop the victims first, so nothing they do lands between the undo
         // and their death, and kill them only once the post-crash state is
         // in place: whoever sees them die must see that state.

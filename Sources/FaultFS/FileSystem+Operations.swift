@@ -363,6 +363,7 @@ extension FileSystem {
             }
             if answerGenericEffect(req, effect) { return }
         }
+        leader.yield()
         let result = Syscall.run { datasync != 0 ? fdatasync(file.fd) : Glibc.fsync(file.fd) }
         if case .success = result { logSync(file.inode) }
         replyResult(req, result)
@@ -420,6 +421,7 @@ extension FileSystem {
             if answerGenericEffect(req, effect) { return }
         }
         let fd = handle.fd
+        leader.yield()
         let result = Syscall.run { datasync != 0 ? fdatasync(fd) : Glibc.fsync(fd) }
         if case .success = result { logDirectorySync(handle.inode) }
         replyResult(req, result)

@@ -17,6 +17,8 @@ final class FileSystem: Sendable {
     let cache: CachePolicy
     /// The fault engine and durability log; nil for a plain passthrough.
     let faults: FaultContext?
+    /// The workers' right to read the device, given up before slow work.
+    let leader = LeaderToken()
     /// The daemon's own credentials, restored after acting as a caller.
     private let ownUID: uid_t
     private let ownGID: gid_t

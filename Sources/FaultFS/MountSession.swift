@@ -107,7 +107,7 @@ public enum FaultFSServer {
 
         let handle = SessionHandle(pointer: session)
         let workers = WorkerPool(session: handle, count: max(1, config.threads),
-                                 spinNanoseconds: UInt64(max(0, config.spinMicroseconds)) * 1000)
+                                 spinNanoseconds: UInt64(max(0, config.spinMicroseconds)) * 1000, leader: fs.leader)
         workers.start()
 
         // Wait for a shutdown signal, or for SIGUSR1 from the last worker

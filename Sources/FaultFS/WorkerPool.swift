@@ -4,26 +4,33 @@ import Glibc
 import CFuse
 import Synchronization
 
-/// The threads that read requests from /dev/fuse and answer them.
+/// The threads that read requests from /dev/fuse and answer them, as a
+/// leader and followers.
 ///
-/// Each worker polls the device briefly before it blocks: a FUSE round trip
-/// is 25-30 µs, and a request that arrives while we poll skips a sleep and a
-/// wakeup, which is most of the cost for small-file workloads. Only one
-/// worker polls at a time, so idle workers do not compete for the two cores
-/// with the program under test; the others block in read(), where the kernel
-/// wakes exactly one of them per request.
+/// One worker at a time, the leader, reads the device and answers what it
+/// read; the others wait for the leader token. The leader polls the device
+/// briefly before it blocks: a FUSE round trip is 25-30 µs, and a request
+/// that arrives while it polls skips a sleep and a wakeup, which is most of
+/// the cost for small-file workloads. It keeps the token while it answers a
+/// quick request, so the common path has no handoff at all; before anything
+/// slow (an injected delay, an fsync, a crash) the filesystem gives the token
+/// up (`LeaderToken.yield()`), and a follower reads on meanwhile.
+/// (Letting every idle worker block in read() made the polling worker lose
+/// most requests to a sleeping one and, under load, collapsed cold random
+/// reads; handing the token over on every request cost a wakeup each.)
 final class WorkerPool: Sendable {
     private let session: SessionHandle
     private let count: Int
     private let spinNanoseconds: UInt64
-    private let spinner = Atomic<Bool>(false)
     private let running = Atomic<Int>(0)
     private let threads = Mutex<[pthread_t]>([])
+    private let leader: LeaderToken
 
-    init(session: SessionHandle, count: Int, spinNanoseconds: UInt64) {
+    init(session: SessionHandle, count: Int, spinNanoseconds: UInt64, leader: LeaderToken) {
         self.session = session
         self.count = count
         self.spinNanoseconds = spinNanoseconds
+        self.leader = leader
     }
 
     var allStopped: Bool { running.load(ordering: .acquiring) == 0 }
@@ -76,15 +83,22 @@ final class WorkerPool: Sendable {
         let fd = fuse_session_fd(se)
         var buffer = fuse_buf()
         while fuse_session_exited(se) == 0 {
+            if !leader.isHeldByCaller {
+                // Interrupted (shutdown's SIGUSR2): look at the exit flag again.
+                guard leader.acquire() else { continue }
+            }
+            if fuse_session_exited(se) != 0 { break }
             if spinNanoseconds > 0 { spinUntilReady(fd) }
             let received = fuse_session_receive_buf(se, &buffer)
             if received == -EINTR || received == -EAGAIN { continue }
             if received <= 0 { break }
             fuse_session_process_buf(se, &buffer)
         }
+        leader.yield()
         free(buffer.mem)
         // The kernel ends every reader of a connection at once, so this
-        // session is over for everyone.
+        // session is over for everyone; the token is free for the others to
+        // see that.
         fuse_session_exit(se)
         finishOne()
     }
@@ -97,13 +111,46 @@ final class WorkerPool: Sendable {
     }
 
     private func spinUntilReady(_ fd: Int32) {
-        guard spinner.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
-        defer { spinner.store(false, ordering: .releasing) }
         var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         let deadline = monotonicNanoseconds() + spinNanoseconds
         repeat {
             if poll(&descriptor, 1, 0) != 0 { return }
         } while monotonicNanoseconds() < deadline
+    }
+}
+
+/// The right to read /dev/fuse: a binary semaphore that knows its holder.
+final class LeaderToken: @unchecked Sendable {
+    // @unchecked: sem_t is made for use from many threads; the pointer is
+    // fixed for the object's life; `holder` is atomic.
+    private let semaphore: UnsafeMutablePointer<sem_t>
+    private let holder = Atomic<UInt>(0)
+
+    init() {
+        semaphore = .allocate(capacity: 1)
+        sem_init(semaphore, 0, 1)
+    }
+
+    deinit {
+        sem_destroy(semaphore)
+        semaphore.deallocate()
+    }
+
+    var isHeldByCaller: Bool { holder.load(ordering: .acquiring) == UInt(pthread_self()) }
+
+    /// Waits for the token; false if a signal interrupted the wait.
+    func acquire() -> Bool {
+        guard sem_wait(semaphore) == 0 else { return false }
+        holder.store(UInt(pthread_self()), ordering: .releasing)
+        return true
+    }
+
+    /// Gives the token up if this thread holds it: called before anything
+    /// that may take long, so another worker reads the next request.
+    func yield() {
+        let me = UInt(pthread_self())
+        guard holder.compareExchange(expected: me, desired: 0, ordering: .acquiringAndReleasing).exchanged else { return }
+        sem_post(semaphore)
     }
 }
 
