@@ -314,6 +314,15 @@ private struct UndoJournal {
                 if case .failure(let e) = Posix.unlink(p), e != .noSuchFileOrDirectory {
                     problems.append("Could not remove \(p), created by '\(operation)': \(e) (errno \(e.rawValue)).")
                 }
+            case .restore(let backup, let original) where Self.sameFile(backup, original):
+                // The step failed before replacing the original, so the backup
+                // is a second link to it; rename(2) would do nothing then and
+                // leave the backup name behind.
+                if case .failure(let e) = Posix.unlink(backup) {
+                    problems.append("Could not remove the backup \(backup) of the unchanged \(original) for '\(operation)': \(e) (errno \(e.rawValue)).")
+                } else {
+                    backups.removeAll { $0 == backup }
+                }
             case .restore(let backup, let original):
                 if case .failure(let e) = Posix.rename(backup, original) {
                     problems.append("Could not restore \(original) from its backup \(backup) for '\(operation)': \(e) (errno \(e.rawValue)).")
@@ -332,6 +341,13 @@ private struct UndoJournal {
         }
         entries.removeAll()
         return (undone, problems)
+    }
+
+    /// Whether two names are links to one inode.
+    static func sameFile(_ a: FilePath, _ b: FilePath) -> Bool {
+        guard case .success(let sa) = Posix.statPath(a, followSymlinks: false),
+              case .success(let sb) = Posix.statPath(b, followSymlinks: false) else { return false }
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
     }
 
     /// The batch is applied: removes the backups; returns those that could not be removed.
