@@ -1,5 +1,120 @@
-// pattern-probe: a child process for the ExecutionPatterns mount tests, so a
-// pattern can be killed mid-write by the fault engine. Filled in with the tests.
+// pattern-probe: a child process for the ExecutionPatterns tests on a FaultFS
+// mount. The fault engine can SIGKILL the process that writes (kill-caller,
+// power-loss), so the writer must not be the test process itself.
+//
+//   pattern-probe atomic-write    DEST SIZE BYTE [--pause-after STEP]
+//   pattern-probe naive-write     DEST SIZE BYTE [--pause]
+//   pattern-probe in-place-write  DEST SIZE BYTE [--pause]
+//   pattern-probe rename-no-fsync DEST SIZE BYTE [--pause]
+//
+// Each writes SIZE copies of the byte BYTE (0...255) to DEST:
+// - atomic-write: EXEC-004's `AtomicFile.write`. It prints `step NAME` after
+//   every step; with `--pause-after STEP` it prints `paused STEP` after that
+//   step and waits to be killed (for an on-demand power loss at that point).
+// - naive-write: the anti-pattern, open(O_TRUNC) + write, no temporary, no fsync.
+// - in-place-write: overwrites DEST from offset 0 without truncating, no fsync.
+// - rename-no-fsync: the seed's atomic_write: a temporary, renamed over DEST,
+//   with no fsync of the file or of the directory.
+// With `--pause` the anti-patterns print `paused` when done and wait.
+//
+// Output, one line each: `done` and exit 0; `error MESSAGE` and exit 1;
+// `usage: ...` and exit 2.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import ExecutionPatterns
+import SystemPackage
 
-print("pattern-probe: no command")
+/// Writes one line to stdout at once, so a test reading the file sees it even if the process is killed right after.
+func say(_ line: String) {
+    var bytes = Array((line + "\n").utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return }
+        bytes = bytes.dropFirst(n)
+    }
+}
+
+/// Waits to be killed by the test (or by the fault engine's power loss).
+func waitForever() -> Never {
+    while true { _ = Glibc.pause() }
+}
+
+func fail(_ message: String) -> Never {
+    say("error \(message)")
+    exit(1)
+}
+
+func usage() -> Never {
+    say("usage: pattern-probe atomic-write|naive-write|in-place-write|rename-no-fsync DEST SIZE BYTE [--pause | --pause-after STEP]")
+    exit(2)
+}
+
+/// Opens `path`, writes every byte (looping over short writes), closes; no fsync.
+func plainWrite(_ path: String, _ bytes: [UInt8], flags: Int32) {
+    let fd = open(path, flags | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { fail("open \(path): errno \(errno)") }
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes[offset...].withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { fail("write \(path) at \(offset): errno \(errno)") }
+        offset += n
+    }
+    guard close(fd) == 0 else { fail("close \(path): errno \(errno)") }
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard arguments.count >= 4, let size = Int(arguments[2]), size >= 0, let byte = UInt8(arguments[3]) else { usage() }
+let command = arguments[0]
+let destination = arguments[1]
+let options = Array(arguments[4...])
+let bytes = [UInt8](repeating: byte, count: size)
+let pauseWhenDone = options == ["--pause"]
+
+switch command {
+case "atomic-write":
+    let pauseAfter: AtomicFile.Step?
+    if options.count == 2, options[0] == "--pause-after" {
+        guard let step = AtomicFile.Step(rawValue: options[1]) else {
+            fail("no step '\(options[1])'; use one of \(AtomicFile.Step.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        pauseAfter = step
+    } else if options.isEmpty {
+        pauseAfter = nil
+    } else {
+        usage()
+    }
+    let hook: @Sendable (AtomicFile.Step, FilePath) -> AtomicFile.HookAction = { step, _ in
+        say("step \(step.rawValue)")
+        if step == pauseAfter {
+            say("paused \(step.rawValue)")
+            waitForever()
+        }
+        return .proceed
+    }
+    do {
+        try AtomicFile.write(bytes, to: FilePath(destination), options: AtomicFile.Options(stepHook: hook))
+    } catch {
+        fail(error.description)
+    }
+case "naive-write", "in-place-write":
+    guard options.isEmpty || pauseWhenDone else { usage() }
+    plainWrite(destination, bytes, flags: O_WRONLY | O_CREAT | (command == "naive-write" ? O_TRUNC : 0))
+    if pauseWhenDone { say("paused"); waitForever() }
+case "rename-no-fsync":
+    guard options.isEmpty || pauseWhenDone else { usage() }
+    let path = FilePath(destination)
+    let directory = path.removingLastComponent().isEmpty ? FilePath(".") : path.removingLastComponent()
+    let temporary = directory.appending("." + (path.lastComponent?.string ?? "file") + ".seed-tmp")
+    plainWrite(temporary.string, bytes, flags: O_WRONLY | O_CREAT | O_TRUNC)
+    guard rename(temporary.string, destination) == 0 else { fail("rename \(temporary) to \(destination): errno \(errno)") }
+    if pauseWhenDone { say("paused"); waitForever() }
+default:
+    usage()
+}
+say("done")
+exit(0)
