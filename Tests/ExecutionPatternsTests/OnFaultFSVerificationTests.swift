@@ -1,0 +1,80 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ExecutionPatterns
+import FaultFSTestSupport
+import Foundation
+import SystemPackage
+import Testing
+
+/// PATTERN-002 on a real FaultFS mount: a device that reports success for
+/// bytes it did not store. The writer's own word (no error) is the claim;
+/// the verifier re-reads the file and judges by the bytes.
+@Suite("PATTERN-002 ground-truth verification on a FaultFS mount", .serialized, .timeLimit(.minutes(1)))
+struct OnFaultFSVerificationTests {
+    static let old = OnFS.fill("O", 3000)
+    static let new = OnFS.fill("N", 10_000)
+
+    static func expectations(_ m: FaultMount) -> [FileExpectation] {
+        [FileExpectation(FilePath(m.path("report.bin")), [.exactSize(new.count), .sha256(SHA256.hexDigest(new)), .noTemporaryFiles])]
+    }
+
+    static func setUp(_ backing: String) throws {
+        try must(FS.writeFile(backing + "/report.bin", old), "write report.bin in the backing")
+    }
+
+    @Test("lost-write: the atomic write reports success, the verifier finds the old bytes and says claimedSuccessButWrong")
+    func lostWrite() async throws {
+        let plan = """
+            rules:
+              - fault: lost-write
+                path: "**"
+            """
+        let run = try await withAsyncFaultMount(plan: plan, setup: Self.setUp) { m async throws in
+            let outcome = await GroundTruthVerifier().run(expecting: Self.expectations(m)) { () async throws -> String in
+                try AtomicFile.write(Self.new, to: FilePath(m.path("report.bin")))
+                return "written"
+            }
+            guard case .claimedSuccessButWrong(let claim, let failures) = outcome else {
+                Issue.record("a lost write must not verify: \(outcome)")
+                return
+            }
+            #expect(claim == "written")
+            #expect(failures.map(\.check) == [.exactSize(Self.new.count), .sha256(SHA256.hexDigest(Self.new))], "\(failures)")
+            #expect(try OnFS.events(m, fault: "lost-write").count >= 1, "the fault was offered")
+            // Contrast: the same write and checks without the fault verify.
+            try OnFS.clearRules(m)
+            let fine = await GroundTruthVerifier().run(expecting: Self.expectations(m)) {
+                try AtomicFile.write(Self.new, to: FilePath(m.path("report.bin")))
+            }
+            #expect(fine.isVerified, "\(fine)")
+        }
+        #expect(run.backing["report.bin"] == Self.new)
+    }
+
+    @Test("torn-write: 10000 bytes reported written, 8192 stored; the verifier says claimedSuccessButWrong")
+    func tornWrite() async throws {
+        let plan = """
+            rules:
+              - fault: torn-write
+                path: report.bin
+                block: 4096
+            """
+        let run = try await withAsyncFaultMount(plan: plan, setup: Self.setUp) { m async throws in
+            let outcome = await GroundTruthVerifier().run(expecting: Self.expectations(m)) { () async throws -> Int in
+                // A tool that writes its output in place with one write() and trusts the count.
+                let fd = try must(FS.open(m.path("report.bin"), O_WRONLY | O_TRUNC), "open report.bin")
+                defer { _ = FS.close(fd) }
+                return try must(FS.write(fd, Self.new), "write report.bin")
+            }
+            guard case .claimedSuccessButWrong(let reported, let failures) = outcome else {
+                Issue.record("a torn write must not verify: \(outcome)")
+                return
+            }
+            #expect(reported == Self.new.count, "the write() claimed every byte")
+            #expect(failures.map(\.check) == [.exactSize(Self.new.count), .sha256(SHA256.hexDigest(Self.new))], "\(failures)")
+            #expect(failures.first?.found == "8192 bytes", "\(failures)")
+        }
+        #expect(run.backing["report.bin"] == OnFS.fill("N", 8192))
+    }
+}
