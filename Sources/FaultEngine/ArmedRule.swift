@@ -96,6 +96,14 @@ struct ArmedRule: Sendable {
         case .fsyncFail:
             return (0, .fsyncFail)
         case .diskFull(let limit, _):
+            if op == .fallocate {
+                // Reserving space uses it up as writing does, but cannot be
+                // cut short: it fits whole or fails.
+                let room = max(0, limit - bytesWritten)
+                guard Int64(length) <= room else { return (0, .fail(LinuxErrno.ENOSPC)) }
+                bytesWritten += Int64(length)
+                return nil
+            }
             if op == .write {
                 let room = max(0, limit - bytesWritten)
                 if Int64(length) <= room {

@@ -68,20 +68,46 @@ public final class FaultEngine: Sendable {
         return id
     }
 
-    /// Arms every rule of a plan in order; stops at the first bad rule, leaving earlier ones armed.
+    /// Arms every rule of a plan, or none: all are validated, and their
+    /// names checked, before the first is armed, under one lock. A plan's own
+    /// `seed` seeds its rules' streams; without one the engine's seed does.
     @discardableResult
     public func arm(_ plan: Plan) throws(PlanError) -> [RuleID] {
-        var ids: [RuleID] = []
-        for (index, rule) in plan.rules.enumerated() {
-            do throws(PlanError) {
-                ids.append(try arm(rule))
-            } catch {
-                var error = error
-                if error.field.hasPrefix("rule.") { error.field = "rules[\(index)]." + error.field.dropFirst(5) }
-                if let line = plan.lines[index] { error.line = line; error.file = plan.file }
-                throw error
-            }
+        func located(_ error: PlanError, _ index: Int) -> PlanError {
+            var error = error
+            if error.field.hasPrefix("rule.") { error.field = "rules[\(index)]." + error.field.dropFirst(5) }
+            if index < plan.lines.count, let line = plan.lines[index] { error.line = line; error.file = plan.file }
+            return error
         }
+        for (index, rule) in plan.rules.enumerated() {
+            do throws(PlanError) { try rule.validate() } catch { throw located(error, index) }
+        }
+        let now = clock.now()
+        let runSeed = plan.seed ?? seed
+        let result: Result<[RuleID], PlanError> = state.withLock { state in
+            var taken = Set(state.rules.map(\.name))
+            var names: [String] = []
+            for (index, rule) in plan.rules.enumerated() {
+                let name = rule.name ?? "\(rule.fault.kind.rawValue)-\(state.armedInEpoch + UInt64(index) + 1)"
+                guard taken.insert(name).inserted else {
+                    return .failure(located(PlanError(field: "rule.name", message: "\"\(name)\" is already armed; give each rule its own name."), index))
+                }
+                names.append(name)
+            }
+            var ids: [RuleID] = []
+            var added: [ArmedRule] = []
+            for (index, rule) in plan.rules.enumerated() {
+                let id = RuleID(rawValue: state.nextID)
+                state.nextID += 1
+                state.armedInEpoch += 1
+                added.append(ArmedRule(id: id, name: names[index], rule: rule, armedAt: now, seed: runSeed))
+                ids.append(id)
+            }
+            state.rules += added
+            return .success(ids)
+        }
+        let ids = try result.get()
+        if !ids.isEmpty { armed.store(true, ordering: .releasing) }
         return ids
     }
 
@@ -211,6 +237,7 @@ public final class FaultEngine: Sendable {
             }
             state.record(rule: event.rule, fault: event.fault, op: op, path: path, n: ordinal, offset: offset,
                          length: length, result: event.result, pid: caller.pid, at: now &- state.origin)
+            if event.fault == FaultKind.missing.rawValue { state.replay?.consumedMissing(path) }
         }
     }
 
@@ -234,7 +261,7 @@ public final class FaultEngine: Sendable {
         return path.withUTF8 { utf8 in
             state.withLock { state in
                 if state.exempt.contains(caller.pid) { return false }
-                if let replay = state.replay, replay.missing.contains(String(decoding: utf8, as: UTF8.self)) { return true }
+                if let replay = state.replay, replay.missing[String(decoding: utf8, as: UTF8.self)] != nil { return true }
                 return state.rules.contains { rule in
                     guard case .missing = rule.rule.fault else { return false }
                     if let max = rule.rule.maxFirings, rule.fired >= max { return false }

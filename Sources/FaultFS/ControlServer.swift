@@ -158,7 +158,7 @@ final class ControlServer: Sendable {
             } else {
                 throw ControlError("arm needs a \"plan\": YAML text, or an object with \"rules\"")
             }
-            let plan = try Plan.parse(yaml: text, file: "control request")
+            let plan = try Plan.parse(yaml: text, file: request["file"] as? String ?? "control request")
             let ids = try engine.arm(plan)
             faults.rulesChanged()
             fs.invalidateTargets()
@@ -170,6 +170,10 @@ final class ControlServer: Sendable {
             }
             return ["ok": true, "rules": rules]
         case "clear":
+            // What a rule damaged (corrupt bytes, short reads) may sit in
+            // the kernel's cache once the file is no longer targeted.
+            let wasTargeted = fs.targetedPaths()
+            defer { fs.invalidate(pathsWhere: { wasTargeted.contains($0) }) }
             if let id = request["id"] as? Int {
                 let cleared = engine.clear(RuleID(rawValue: UInt64(id)))
                 faults.rulesChanged()

@@ -5,6 +5,7 @@ import CFuse
 import FaultEngine
 import SystemCalls
 import SystemPackage
+import Foundation
 
 /// How the filesystem asks the fault engine before an operation, and carries
 /// out what it decides.
@@ -46,10 +47,30 @@ extension FileSystem {
         return base.isEmpty ? child : base + "/" + child
     }
 
+    /// Who made the call. FUSE reports the calling *thread*; rules, byte
+    /// counts and kills are about processes, so the thread id is mapped to
+    /// its process id (cached: one /proc read per thread).
     @inline(__always)
     func caller(_ req: fuse_req_t) -> Caller {
         let ctx = fuse_req_ctx(req)!.pointee
-        return Caller(pid: ctx.pid, uid: ctx.uid, gid: ctx.gid)
+        return Caller(pid: processID(ofThread: ctx.pid), uid: ctx.uid, gid: ctx.gid)
+    }
+
+    func processID(ofThread tid: Int32) -> Int32 {
+        if let known = threadGroups.withLock({ $0[tid] }) { return known }
+        var tgid = tid
+        if let status = readWholeFile("/proc/\(tid)/status"),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Tgid:") }),
+           let value = Int32(line.dropFirst(5).trimmingCharacters(in: .whitespaces)) {
+            tgid = value
+        }
+        threadGroups.withLock { table in
+            // Thread ids are reused; a bounded table keeps a stale entry's
+            // life short.
+            if table.count > 4096 { table.removeAll(keepingCapacity: true) }
+            table[tid] = tgid
+        }
+        return tgid
     }
 
     /// Asks the engine about one call and waits out any injected delay.
@@ -181,6 +202,20 @@ extension FileSystem {
         return "\u{1}" + stashName
     }
 
+    /// Removes the stash directory and what is in it: once unmounted, no
+    /// crash can need an unlinked file back.
+    func removeStash() {
+        guard let faults, let dir = Glibc.opendir(faults.stashDirectory) else { return }
+        while let entry = Glibc.readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { _ = unlinkat(dirfd(dir), name, 0) }
+        }
+        closedir(dir)
+        _ = Syscall.run { Glibc.rmdir(faults.stashDirectory) }
+    }
+
     /// A path from an undo action, made absolute: stash names live in the
     /// stash directory, everything else is relative to the backing root.
     func stashPath(_ name: String) -> String {
@@ -202,15 +237,17 @@ extension FileSystem {
         let victims = ProcessKiller.find(plan.kill, sparing: getpid())
         ProcessKiller.signal(victims, SIGSTOP)
         defer { ProcessKiller.signal(victims, SIGKILL) }
-        let (actions, pinned) = faults.durability.withLock { state -> ([UndoAction<InodeKey>], [InodeKey: Int32]) in
-            let actions = state.log.powerLossPlan(for: plan)
-            state.log.reset()
-            let pinned = state.pinned
-            state.pinned = [:]
-            return (actions, pinned)
+        crashGate.crash(killing: victims) {
+            let (actions, pinned) = faults.durability.withLock { state -> ([UndoAction<InodeKey>], [InodeKey: Int32]) in
+                let actions = state.log.powerLossPlan(for: plan)
+                state.log.reset()
+                let pinned = state.pinned
+                state.pinned = [:]
+                return (actions, pinned)
+            }
+            UndoRunner(fs: self, pinned: pinned).run(actions)
+            for fd in pinned.values { _ = close(fd) }
         }
-        UndoRunner(fs: self, pinned: pinned).run(actions)
-        for fd in pinned.values { _ = close(fd) }
         invalidateEverything()
     }
 
@@ -272,10 +309,29 @@ extension FileSystem {
     /// Before a rule is reported armed: the kernel must not answer a call it
     /// targets from its cache (pages, attributes or a cached name).
     func invalidateTargets() {
+        guard let faults else { return }
+        invalidate(pathsWhere: { faults.engine.targets(path: $0) })
+    }
+
+    /// The paths of every inode the kernel holds that armed rules target now;
+    /// taken before a clear, so what a rule damaged can be dropped after.
+    func targetedPaths() -> Set<String> {
+        guard let faults else { return [] }
+        var result = Set<String>()
+        for inode in inodes.snapshot() {
+            let path = path(of: inode)
+            if faults.engine.targets(path: path) { result.insert(path) }
+        }
+        return result
+    }
+
+    /// Drops the kernel's cached pages, attributes and names of the inodes
+    /// whose paths satisfy `isTargeted`.
+    func invalidate(pathsWhere isTargeted: (String) -> Bool) {
         guard let faults, let se = faults.sessionPointer else { return }
         var byPath: [String: Inode] = ["": inodes.root]
         for inode in inodes.snapshot() { byPath[path(of: inode)] = inode }
-        for (path, inode) in byPath where !path.isEmpty && faults.engine.targets(path: path) {
+        for (path, inode) in byPath where !path.isEmpty && isTargeted(path) {
             _ = fuse_lowlevel_notify_inval_inode(se, inodes.nodeid(of: inode), 0, 0)
             let (parentPath, name) = splitPath(path)
             if let parent = byPath[parentPath] {

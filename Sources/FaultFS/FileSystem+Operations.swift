@@ -307,8 +307,16 @@ extension FileSystem {
             default: break
             }
         }
-        logWrite(file, offset: offset, length: stored)
-        let result: Result<Int, Errno> = stored == 0 ? .success(0) : Syscall.count { pwrite(file.fd, data, stored, offset) }
+        let store = { () -> Result<Int, Errno> in
+            self.logWrite(file, offset: offset, length: stored)
+            return stored == 0 ? .success(0) : Syscall.count { pwrite(file.fd, data, stored, offset) }
+        }
+        let result: Result<Int, Errno>
+        if tracksDurability {
+            result = crashGate.write(by: caller(req).pid, store) ?? .failure(.ioError)
+        } else {
+            result = store()
+        }
         // The process dies with exactly `stored` bytes written: killed before
         // it can see (and act on) the reply.
         if let victim { _ = kill(victim, SIGKILL) }

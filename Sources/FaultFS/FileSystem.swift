@@ -5,6 +5,7 @@ import CFuse
 import FaultEngine
 import SystemCalls
 import SystemPackage
+import Synchronization
 
 /// The passthrough filesystem: every FUSE request answered with the same
 /// system call on the backing directory, through descriptors relative to it.
@@ -19,6 +20,10 @@ final class FileSystem: Sendable {
     let faults: FaultContext?
     /// The workers' right to read the device, given up before slow work.
     let leader = LeaderToken()
+    /// Orders writes against power losses.
+    let crashGate = CrashGate()
+    /// Thread id to process id, for callers (see `caller(_:)`).
+    let threadGroups = Mutex<[Int32: Int32]>([:])
     /// The daemon's own credentials, restored after acting as a caller.
     private let ownUID: uid_t
     private let ownGID: gid_t

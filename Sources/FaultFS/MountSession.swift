@@ -63,7 +63,11 @@ public enum FaultFSServer {
             if let plan = config.plan {
                 do { _ = try engine.arm(plan) } catch { _ = close(rootFD); return .failure(.planRejected(error.description)) }
             }
-            faults = FaultContext(engine: engine, backingPath: paths.backing, alwaysTrackDurability: config.trackDurability)
+            // A replayed crash needs the writes before it logged, as in the
+            // recorded run where its rule was armed.
+            let replaysCrash = config.replay?.contains { $0.fault == "power-loss" || $0.fault == "fsync-fail" } ?? false
+            faults = FaultContext(engine: engine, backingPath: paths.backing,
+                                  alwaysTrackDurability: config.trackDurability || replaysCrash)
             faults?.rulesChanged()
         }
         let fs = FileSystem(rootFD: rootFD, rootStat: rootStat, cache: CachePolicy(
@@ -139,7 +143,7 @@ public enum FaultFSServer {
         }
         if let faults {
             faults.durability.withLock { $0.unpinAll() }
-            _ = Syscall.run { rmdir(faults.stashDirectory) }
+            fs.removeStash()
             if let traceFile = config.traceFile {
                 let lines = faults.engine.traceLines()
                 let text = lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"

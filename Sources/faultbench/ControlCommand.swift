@@ -44,7 +44,7 @@ struct ControlCommand: ParsableCommand {
             object = ["op": verb]
         case "arm":
             guard let file = rest.first else { throw Failure("arm needs a plan file: faultbench ctl SOCKET arm PLAN.yaml.") }
-            object = ["op": "arm", "plan": try TextFile.read(file, what: "plan")]
+            object = ["op": "arm", "plan": try TextFile.read(file, what: "plan"), "file": file]
         case "clear":
             object = ["op": "clear"]
             if let id = rest.first {

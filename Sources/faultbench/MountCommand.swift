@@ -124,11 +124,18 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         let text = try TextFile.read(tracePath, what: "trace")
         var config = MountConfiguration(backing: backing, mountpoint: mountpoint)
+        let events: [TraceEvent]
         do {
-            config.replay = try TraceEvent.parse(trace: text)
+            events = try TraceEvent.parse(trace: text)
         } catch {
             throw Failure("\(tracePath): \(error)")
         }
+        // Clearing all rules restarts seq and call numbers, so a trace that
+        // spans a clear cannot be matched to calls; refuse it.
+        for (index, event) in events.enumerated().dropFirst() where event.seq <= events[index - 1].seq {
+            throw Failure("\(tracePath): line \(index + 1): seq \(event.seq) does not follow \(events[index - 1].seq): the rules were cleared mid-trace; replay one trial's trace at a time (faultbench ctl SOCKET trace --drain after each trial).")
+        }
+        config.replay = events
         config.controlSocket = control
         config.traceFile = trace
         if let device = Environment.value("FAULTBENCH_FUSE_DEVICE") { config.fuseDevice = device }
