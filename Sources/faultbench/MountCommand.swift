@@ -44,12 +44,8 @@ struct MountCommand: ParsableCommand {
         config.cacheTimeout = cacheTimeout
         config.daemonize = daemon
         config.debug = debug
-        if let device = Environment.value("FAULTBENCH_FUSE_DEVICE") { config.fuseDevice = device }
         try faults.apply(to: &config)
-        let result = FaultFSServer.serve(config) {
-            Output.line("faultbench: mounted \(backing) at \(mountpoint)")
-        }
-        if case .failure(let error) = result { throw Failure(error.description) }
+        try serve(config, banner: "faultbench: mounted \(backing) at \(mountpoint)")
     }
 }
 
@@ -138,11 +134,7 @@ struct ReplayCommand: ParsableCommand {
         config.replay = events
         config.controlSocket = control
         config.traceFile = trace
-        if let device = Environment.value("FAULTBENCH_FUSE_DEVICE") { config.fuseDevice = device }
-        let result = FaultFSServer.serve(config) {
-            Output.line("faultbench: mounted \(backing) at \(mountpoint), replaying \(tracePath)")
-        }
-        if case .failure(let error) = result { throw Failure(error.description) }
+        try serve(config, banner: "faultbench: mounted \(backing) at \(mountpoint), replaying \(tracePath)")
     }
 }
 
@@ -163,5 +155,16 @@ struct CheckCommand: ParsableCommand {
             Output.line("rules[\(index)] \(rule.name ?? "(unnamed)"): \(rule.fault.kind.rawValue) on \(rule.path.description)")
         }
         Output.line("\(plan): \(parsed.rules.count) rule\(parsed.rules.count == 1 ? "" : "s"), valid.")
+    }
+}
+
+/// Serves a mount until it ends, printing `banner` once it is in place.
+/// FAULTBENCH_FUSE_DEVICE names another device than /dev/fuse (for tests of
+/// the missing-device message).
+func serve(_ config: MountConfiguration, banner: String) throws {
+    var config = config
+    if let device = Environment.value("FAULTBENCH_FUSE_DEVICE") { config.fuseDevice = device }
+    if case .failure(let error) = FaultFSServer.serve(config, onMounted: { Output.line(banner) }) {
+        throw Failure(error.description)
     }
 }
