@@ -42,6 +42,13 @@ enum OnFS {
             .filter { $0.contains(AtomicFile.temporaryMarker) }
     }
 
+    /// Expects `got` to be exactly `want`, describing both as runs on failure (not every byte).
+    static func expectBytes(_ got: [UInt8]?, _ want: [UInt8], _ what: String,
+                            sourceLocation: SourceLocation = #_sourceLocation) {
+        let same = got == want
+        #expect(same, "\(what): \(describe(got)), expected \(describe(want))", sourceLocation: sourceLocation)
+    }
+
     /// Expects `got` to be exactly `old` or exactly `new`, and returns which (nil: neither).
     @discardableResult
     static func expectOldOrNew(_ got: [UInt8]?, old: [UInt8], new: [UInt8], _ what: String,
@@ -56,6 +63,17 @@ enum OnFS {
     /// `--track-durability`), killing `kill`.
     static func powerLoss(_ m: FaultMount, metadata: Bool, keep: Double = 0, kill: [pid_t]) throws {
         try m.control.must(["op": "power-loss", "metadata": metadata, "keep": keep, "kill": kill.map(Int.init)])
+    }
+
+    /// Calls `value` until `done` holds for its result or `seconds` pass; returns the last result.
+    static func eventually<T>(within seconds: Double, _ value: () -> T, until done: (T) -> Bool) -> T {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        var last = value()
+        while !done(last) && ContinuousClock.now < deadline {
+            usleep(10_000)
+            last = value()
+        }
+        return last
     }
 
     /// Clears every armed rule.

@@ -51,7 +51,7 @@ struct OnFaultFSTypeSafeTests {
                 return
             }
         }
-        #expect(run.backing["data.json"] == Self.document)
+        OnFS.expectBytes(run.backing["data.json"], Self.document, "the backing after unmount")
     }
 
     @Test("short-read (at most 100 bytes a call): load loops to end of file and gets the whole document; one read() would not")

@@ -49,7 +49,7 @@ struct OnFaultFSVerificationTests {
             }
             #expect(fine.isVerified, "\(fine)")
         }
-        #expect(run.backing["report.bin"] == Self.new)
+        OnFS.expectBytes(run.backing["report.bin"], Self.new, "the backing after unmount")
     }
 
     @Test("torn-write: 10000 bytes reported written, 8192 stored; the verifier says claimedSuccessButWrong")
@@ -75,6 +75,6 @@ struct OnFaultFSVerificationTests {
             #expect(failures.map(\.check) == [.exactSize(Self.new.count), .sha256(SHA256.hexDigest(Self.new))], "\(failures)")
             #expect(failures.first?.found == "8192 bytes", "\(failures)")
         }
-        #expect(run.backing["report.bin"] == OnFS.fill("N", 8192))
+        OnFS.expectBytes(run.backing["report.bin"], OnFS.fill("N", 8192), "the backing holds the whole blocks only")
     }
 }
