@@ -55,14 +55,31 @@ struct OnFaultFSBatchTests {
         #expect(run.backing["b.txt"] == Array(String(repeating: "B", count: 4000).utf8))
     }
 
-    @Test("The disk fills up midway (disk-full): the steps already done are rolled back, the backing is as before, no backup left")
-    func diskFullMidway() async throws {
-        // Room for the first two 4000-byte writes, not the copy's backup and the third.
-        let plan = """
-            rules:
-              - fault: disk-full
-                bytes: 9000
-            """
+    struct Midway: Sendable, CustomTestStringConvertible {
+        let name: String
+        let rule: String
+        let failing: String
+        let errno: Errno
+        let undone: [String]
+        var testDescription: String { name }
+    }
+
+    static let midway = [
+        // Room for the first two 4000-byte writes and the copy, not the third write.
+        Midway(name: "disk-full after 9000 bytes", rule: "fault: disk-full\n    bytes: 9000", failing: "rewrite-b", errno: .noSpace,
+               undone: ["rewrite-b", "copy-input", "create-c", "rewrite-a"]),
+        Midway(name: "EIO on the fsync of b.txt's temporary", rule: "fault: errno\n    errno: EIO\n    ops: [fsync]\n    path: \".b.txt.atomic-tmp.*\"",
+               failing: "rewrite-b", errno: .ioError, undone: ["rewrite-b", "copy-input", "create-c", "rewrite-a"]),
+        Midway(name: "EROFS on the rename of b.txt's temporary", rule: "fault: errno\n    errno: EROFS\n    ops: [rename]\n    path: \".b.txt.atomic-tmp.*\"",
+               failing: "rewrite-b", errno: .readOnlyFileSystem, undone: ["rewrite-b", "copy-input", "create-c", "rewrite-a"]),
+        Midway(name: "EACCES on creating the copy's temporary", rule: "fault: errno\n    errno: EACCES\n    ops: [create]\n    path: \".copy.csv.atomic-tmp.*\"",
+               failing: "copy-input", errno: .permissionDenied, undone: ["copy-input", "create-c", "rewrite-a"]),
+    ]
+
+    @Test("A step fails midway (disk-full, or an errno validation cannot foresee): the steps done are rolled back, the backing is as before, no backup left",
+          arguments: midway)
+    func failureMidway(cut: Midway) async throws {
+        let plan = "rules:\n  - \(cut.rule)\n"
         let run = try await withAsyncFaultMount(plan: plan, setup: Self.setUp) { m async throws in
             let before = try OnFS.snapshot(m)
             let outcome = await Self.batch(m).execute()
@@ -70,12 +87,12 @@ struct OnFaultFSBatchTests {
                 Issue.record("expected a rollback: \(outcome)")
                 return
             }
-            #expect(failed.operation == "rewrite-b", "\(failed)")
-            #expect((failed.underlying as? ErrnoCarrying)?.underlyingErrno == .noSpace, "\(failed)")
-            #expect(undone == ["rewrite-b", "copy-input", "create-c", "rewrite-a"], "undone newest first")
+            #expect(failed.operation == cut.failing, "\(failed)")
+            #expect((failed.underlying as? ErrnoCarrying)?.underlyingErrno == cut.errno, "\(failed)")
+            #expect(undone == cut.undone, "undone newest first")
             #expect(problems.isEmpty, "\(problems)")
             OnFS.expectSame(try OnFS.snapshot(m), before, "rolled back to the state before the batch")
-            #expect(try OnFS.events(m, fault: "disk-full").count >= 1, "the fault was offered")
+            #expect(try OnFS.trace(m).count >= 1, "the fault was offered")
         }
         #expect(run.backing["a.txt"] == Array("A-old".utf8) && run.backing["c.txt"] == nil)
     }

@@ -49,4 +49,26 @@ struct OnFaultFSToolTests {
             #expect(ran.succeeded && ran.standardOutput == "jq 1.6\n", "\(ran)")
         }
     }
+
+    @Test("delay: a tool stuck in a slow read on the mount is stopped at its timeout, long before the read would end")
+    func hangingTool() async throws {
+        let plan = """
+            rules:
+              - fault: delay
+                path: slow.txt
+                ops: [read]
+                ms: 2000
+            """
+        _ = try await withAsyncFaultMount(plan: plan, setup: { b in
+            try Self.setUp(b)
+            try must(FS.writeFile(b + "/slow.txt", "slow\n"), "write slow.txt")
+            try must(FS.writeFile(b + "/bin/slowtool", "#!/bin/sh\ncat \"$(dirname \"$0\")/../slow.txt\"\n", mode: 0o755), "write bin/slowtool")
+        }) { m async throws in
+            let guardian = ToolGuard(searchPath: m.path("bin"))
+            let result = try await guardian.run("slowtool", timeout: .milliseconds(500), killGrace: .milliseconds(200))
+            #expect(result.timedOut && !result.succeeded, "\(result)")
+            #expect(result.duration < .milliseconds(1800), "stopped at its timeout, not after the 2 s read: \(result.duration)")
+            #expect(try OnFS.events(m, fault: "delay").count >= 1, "the slow read was made")
+        }
+    }
 }
