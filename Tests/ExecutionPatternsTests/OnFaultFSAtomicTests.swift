@@ -210,6 +210,56 @@ struct OnFaultFSAtomicTests {
         #expect(torn, "torn: some new blocks survived and some did not: \(OnFS.describe(got))")
     }
 
+    // MARK: copy and move
+
+    @Test("kill-caller while AtomicFile.copy streams into its temporary: the destination is still the old file",
+          arguments: [1, 4096, size - 1])
+    func killCallerCopy(offset: Int) throws {
+        let plan = """
+            rules:
+              - fault: kill-caller
+                path: "\(Self.temporaryGlob)"
+                bytes: \(offset)
+            """
+        let run = try withFaultMount(plan: plan, setup: { b in
+            try Self.setUp(b)
+            try must(FS.writeFile(b + "/src", Self.new), "write src in the backing")
+        }) { m in
+            let probe = try PatternProbe.run(["atomic-copy", m.path("src"), m.path("d/out")])
+            #expect(probe.exit == .signaled(SIGKILL), "\(probe)")
+            OnFS.expectBytes(OnFS.backing(m, "d/out"), Self.old, "the destination after the kill")
+            try OnFS.clearRules(m)
+            let rerun = try PatternProbe.run(["atomic-copy", m.path("src"), m.path("d/out")])
+            #expect(rerun.exit == .exited(0), "\(rerun)")
+            #expect(try OnFS.temporaries(m, in: "d") == [], "the killed copy's temporary is cleaned up")
+        }
+        OnFS.expectBytes(run.backing["d/out"], Self.new, "after the unfaulted copy")
+    }
+
+    @Test("Power loss around AtomicFile.move between directories: before both directories are fsynced the move is undone whole, after it is durable",
+          arguments: [AtomicFile.Step.published, .syncedDirectory])
+    func powerLossMove(after step: AtomicFile.Step) throws {
+        let run = try withFaultMount(arguments: ["--track-durability"], setup: { b in
+            try Self.setUp(b)
+            try must(FS.mkdir(b + "/e"), "mkdir e in the backing")
+            try must(FS.writeFile(b + "/e/incoming", Self.new), "write e/incoming in the backing")
+        }) { m in
+            let probe = try PatternProbe.start(["atomic-move", m.path("e/incoming"), m.path("d/out"), "--pause-after", step.rawValue])
+            defer { probe.stop() }
+            try probe.waitForLine("paused")
+            try OnFS.powerLoss(m, metadata: true, kill: [probe.process.pid])
+            #expect(probe.process.wait(timeout: 10) == .signaled(SIGKILL))
+        }
+        if step == .syncedDirectory {
+            OnFS.expectBytes(run.backing["d/out"], Self.new, "moved, both directories fsynced: durable")
+            let sourceGone = run.backing["e/incoming"] == nil
+            #expect(sourceGone, "and the source name is gone: \(OnFS.describe(run.backing["e/incoming"]))")
+        } else {
+            OnFS.expectBytes(run.backing["d/out"], Self.old, "the rename is undone: the destination is old")
+            OnFS.expectBytes(run.backing["e/incoming"], Self.new, "and the source is back")
+        }
+    }
+
     // MARK: faults the atomic write survives or reports
 
     @Test("short-write on the temporary: the write loop stores the whole file; a single write() would have stored 100 bytes")

@@ -3,14 +3,18 @@
 // power-loss), so the writer must not be the test process itself.
 //
 //   pattern-probe atomic-write    DEST SIZE BYTE [--pause-after STEP]
+//   pattern-probe atomic-copy     SRC DEST [--pause-after STEP]
+//   pattern-probe atomic-move     SRC DEST [--pause-after STEP]
 //   pattern-probe naive-write     DEST SIZE BYTE [--pause]
 //   pattern-probe in-place-write  DEST SIZE BYTE [--pause]
 //   pattern-probe rename-no-fsync DEST SIZE BYTE [--pause]
 //
-// Each writes SIZE copies of the byte BYTE (0...255) to DEST:
+// The writes put SIZE copies of the byte BYTE (0...255) in DEST:
 // - atomic-write: EXEC-004's `AtomicFile.write`. It prints `step NAME` after
 //   every step; with `--pause-after STEP` it prints `paused STEP` after that
 //   step and waits to be killed (for an on-demand power loss at that point).
+// - atomic-copy, atomic-move: `AtomicFile.copy` and `AtomicFile.move` of SRC
+//   to DEST, with the same step lines and pause.
 // - naive-write: the anti-pattern, open(O_TRUNC) + write, no temporary, no fsync.
 // - in-place-write: overwrites DEST from offset 0 without truncating, no fsync.
 // - rename-no-fsync: the seed's atomic_write: a temporary, renamed over DEST,
@@ -49,7 +53,7 @@ func fail(_ message: String) -> Never {
 }
 
 func usage() -> Never {
-    say("usage: pattern-probe atomic-write|naive-write|in-place-write|rename-no-fsync DEST SIZE BYTE [--pause | --pause-after STEP]")
+    say("usage: pattern-probe atomic-write|naive-write|in-place-write|rename-no-fsync DEST SIZE BYTE [--pause | --pause-after STEP], or atomic-copy|atomic-move SRC DEST [--pause-after STEP]")
     exit(2)
 }
 
@@ -67,16 +71,8 @@ func plainWrite(_ path: String, _ bytes: [UInt8], flags: Int32) {
     guard close(fd) == 0 else { fail("close \(path): errno \(errno)") }
 }
 
-let arguments = Array(CommandLine.arguments.dropFirst())
-guard arguments.count >= 4, let size = Int(arguments[2]), size >= 0, let byte = UInt8(arguments[3]) else { usage() }
-let command = arguments[0]
-let destination = arguments[1]
-let options = Array(arguments[4...])
-let bytes = [UInt8](repeating: byte, count: size)
-let pauseWhenDone = options == ["--pause"]
-
-switch command {
-case "atomic-write":
+/// Options for an AtomicFile call whose step hook prints every step and, after `--pause-after STEP`, waits there.
+func atomicOptions(_ options: [String]) -> AtomicFile.Options {
     let pauseAfter: AtomicFile.Step?
     if options.count == 2, options[0] == "--pause-after" {
         guard let step = AtomicFile.Step(rawValue: options[1]) else {
@@ -88,16 +84,46 @@ case "atomic-write":
     } else {
         usage()
     }
-    let hook: @Sendable (AtomicFile.Step, FilePath) -> AtomicFile.HookAction = { step, _ in
+    return AtomicFile.Options(stepHook: { step, _ in
         say("step \(step.rawValue)")
         if step == pauseAfter {
             say("paused \(step.rawValue)")
             waitForever()
         }
         return .proceed
+    })
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard arguments.count >= 3 else { usage() }
+let command = arguments[0]
+
+if command == "atomic-copy" || command == "atomic-move" {
+    let source = FilePath(arguments[1]), destination = FilePath(arguments[2])
+    let options = atomicOptions(Array(arguments[3...]))
+    do throws(AtomicFileError) {
+        if command == "atomic-copy" {
+            try AtomicFile.copy(from: source, to: destination, options: options)
+        } else {
+            try AtomicFile.move(from: source, to: destination, options: options)
+        }
+    } catch {
+        fail(error.description)
     }
+    say("done")
+    exit(0)
+}
+
+guard arguments.count >= 4, let size = Int(arguments[2]), size >= 0, let byte = UInt8(arguments[3]) else { usage() }
+let destination = arguments[1]
+let options = Array(arguments[4...])
+let bytes = [UInt8](repeating: byte, count: size)
+let pauseWhenDone = options == ["--pause"]
+
+switch command {
+case "atomic-write":
     do {
-        try AtomicFile.write(bytes, to: FilePath(destination), options: AtomicFile.Options(stepHook: hook))
+        try AtomicFile.write(bytes, to: FilePath(destination), options: atomicOptions(options))
     } catch {
         fail(error.description)
     }
