@@ -123,4 +123,62 @@ struct OnFaultFSRetryTests {
             #expect(try OnFS.events(m, fault: "errno").count == Self.policy.maxAttempts)
         }
     }
+
+    @Test("A transient EIO on read is retried only when the caller says the load is idempotent", arguments: [false, true])
+    func eioNeedsIdempotence(idempotent: Bool) async throws {
+        let plan = """
+            rules:
+              - fault: transient
+                path: job.json
+                ops: [read]
+                errno: EIO
+                count: 1
+            """
+        _ = try await withAsyncFaultMount(plan: plan, setup: Self.setUp) { m async throws in
+            var policy = Self.policy
+            policy.classifier = ErrorClassifier(idempotent: idempotent)
+            let (result, events) = await Self.load(m, policy: policy)
+            switch result {
+            case .success:
+                #expect(idempotent, "a non-idempotent EIO must not be retried")
+                #expect(events.map(\.attempt) == [1, 2])
+            case .failure(let error):
+                #expect(!idempotent, "an idempotent load retries through one EIO: \(error)")
+                #expect(error.reason == .permanent && error.attempts == 1 && error.underlyingErrno == .ioError, "\(error)")
+            }
+            #expect(try OnFS.events(m, fault: "transient").count == 1)
+        }
+    }
+
+    @Test("A shared circuit breaker stops every caller once a file keeps failing: the file system sees a bounded number of calls")
+    func breakerStopsHammering() async throws {
+        let plan = """
+            rules:
+              - fault: errno
+                path: job.json
+                ops: [open]
+                errno: EAGAIN
+            """
+        _ = try await withAsyncFaultMount(plan: plan, setup: Self.setUp) { m async throws in
+            let breaker = CircuitBreaker(.init(windowSize: 4, minimumCalls: 4, failureRatio: 0.5, openDuration: .seconds(60), halfOpenProbes: 1))
+            var policy = Self.policy
+            policy.maxAttempts = 3
+            policy.initialDelay = .milliseconds(1)
+            var reasons: [RetryError.Reason] = []
+            // Five callers one after the other, as a queue of jobs would.
+            for _ in 0..<5 {
+                var random = SeededRandom(seed: 5)
+                do throws(RetryError) {
+                    _ = try await Retrier(policy: policy, breaker: breaker).run("loading job.json", random: &random) { _ in
+                        try FileHandlerRegistry().load(FilePath(m.path("job.json"))).get()
+                    }
+                    Issue.record("the file never opens, so no caller can succeed")
+                } catch {
+                    reasons.append(error.reason)
+                }
+            }
+            #expect(reasons == [.attemptsExhausted, .circuitOpen, .circuitOpen, .circuitOpen, .circuitOpen], "\(reasons)")
+            #expect(try OnFS.events(m, fault: "errno").count == 4, "3 calls of the first caller, 1 of the second, then none")
+        }
+    }
 }
