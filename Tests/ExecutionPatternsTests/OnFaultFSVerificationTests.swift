@@ -23,7 +23,7 @@ struct OnFaultFSVerificationTests {
         try must(FS.writeFile(backing + "/report.bin", old), "write report.bin in the backing")
     }
 
-    @Test("lost-write: the atomic write reports success, the verifier finds the old bytes and says claimedSuccessButWrong")
+    @Test("lost-write: the atomic write reports success, the verifier finds an empty file and says claimedSuccessButWrong")
     func lostWrite() async throws {
         let plan = """
             rules:
@@ -41,6 +41,8 @@ struct OnFaultFSVerificationTests {
             }
             #expect(claim == "written")
             #expect(failures.map(\.check) == [.exactSize(Self.new.count), .sha256(SHA256.hexDigest(Self.new))], "\(failures)")
+            // The temporary's bytes were dropped, and the empty temporary was published.
+            #expect(failures.first?.found == "0 bytes", "\(failures)")
             #expect(try OnFS.events(m, fault: "lost-write").count >= 1, "the fault was offered")
             // Contrast: the same write and checks without the fault verify.
             try OnFS.clearRules(m)
@@ -76,5 +78,37 @@ struct OnFaultFSVerificationTests {
             #expect(failures.first?.found == "8192 bytes", "\(failures)")
         }
         OnFS.expectBytes(run.backing["report.bin"], OnFS.fill("N", 8192), "the backing holds the whole blocks only")
+    }
+
+    @Test("lost-write of a same-size rewrite in place: size checks alone are fooled, the checksum the verifier computes is not")
+    func lostRewriteInPlace() async throws {
+        let plan = """
+            rules:
+              - fault: lost-write
+                path: report.bin
+            """
+        let rewrite = OnFS.fill("R", Self.old.count)
+        _ = try await withAsyncFaultMount(plan: plan, setup: Self.setUp) { m async throws in
+            let path = FilePath(m.path("report.bin"))
+            func rewriteInPlace() throws -> Int {
+                let fd = try must(FS.open(m.path("report.bin"), O_WRONLY), "open report.bin")
+                defer { _ = FS.close(fd) }
+                return try must(FS.pwrite(fd, rewrite, at: 0), "rewrite report.bin")
+            }
+            let sizeOnly = await GroundTruthVerifier().run(expecting: [FileExpectation(path, [.exists, .exactSize(rewrite.count)])]) {
+                try rewriteInPlace()
+            }
+            #expect(sizeOnly.isVerified, "the size did not change, so a size check passes: \(sizeOnly)")
+            let withChecksum = await GroundTruthVerifier().run(expecting: [FileExpectation(path, [.exactSize(rewrite.count), .sha256(SHA256.hexDigest(rewrite))])]) {
+                try rewriteInPlace()
+            }
+            guard case .claimedSuccessButWrong(let reported, let failures) = withChecksum else {
+                Issue.record("the lost rewrite must not verify: \(withChecksum)")
+                return
+            }
+            #expect(reported == rewrite.count)
+            #expect(failures.map(\.check) == [.sha256(SHA256.hexDigest(rewrite))], "\(failures)")
+            #expect(failures.first?.found == "SHA-256 \(SHA256.hexDigest(Self.old))", "the verifier saw the old bytes")
+        }
     }
 }
