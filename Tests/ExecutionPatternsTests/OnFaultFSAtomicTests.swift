@@ -315,4 +315,28 @@ struct OnFaultFSAtomicTests {
         }
         OnFS.expectBytes(run.backing["d/out"], Self.old, "after unmount")
     }
+
+    @Test("fsync-fail on the directory after the rename: the error says the new content is in place but may not be durable")
+    func directoryFsyncFails() throws {
+        let plan = """
+            rules:
+              - fault: fsync-fail
+                path: d
+                ops: [fsyncdir]
+            """
+        let run = try withFaultMount(plan: plan, setup: Self.setUp) { m in
+            var thrown: AtomicFileError?
+            do throws(AtomicFileError) {
+                try AtomicFile.write(Self.new, to: FilePath(m.path("d/out")))
+            } catch {
+                thrown = error
+            }
+            let error = try #require(thrown, "the failed directory fsync must be reported")
+            #expect(error.published && error.underlyingErrno == .ioError, "\(error)")
+            #expect(error.description.contains("may not survive a power loss"), "\(error)")
+            #expect(try OnFS.temporaries(m, in: "d") == [])
+            #expect(try OnFS.events(m, fault: "fsync-fail").count == 1)
+        }
+        OnFS.expectBytes(run.backing["d/out"], Self.new, "published before the directory fsync failed")
+    }
 }

@@ -111,4 +111,28 @@ struct OnFaultFSVerificationTests {
             #expect(failures.first?.found == "SHA-256 \(SHA256.hexDigest(Self.old))", "the verifier saw the old bytes")
         }
     }
+
+    @Test("A tool that exits 0 while its output write is lost: run(tool:) says claimedSuccessButWrong, with the tool's result")
+    func toolSilentFailure() async throws {
+        let plan = """
+            rules:
+              - fault: lost-write
+                path: out/report.txt
+            """
+        _ = try await withAsyncFaultMount(plan: plan, setup: { b in
+            try must(FS.mkdir(b + "/bin"), "mkdir bin")
+            try must(FS.mkdir(b + "/out"), "mkdir out")
+            try must(FS.writeFile(b + "/bin/report", "#!/bin/sh\nprintf 'all good\\n' > \"$1\"\necho done\n", mode: 0o755), "write bin/report")
+        }) { m async throws in
+            let out = FilePath(m.path("out/report.txt"))
+            let outcome = await GroundTruthVerifier().run(tool: "report", arguments: [out.string], using: ToolGuard(searchPath: m.path("bin")),
+                                                          timeout: .seconds(20), expecting: [FileExpectation(out, [.contentEquals(Array("all good\n".utf8))])])
+            guard case .claimedSuccessButWrong(let result, let failures) = outcome else {
+                Issue.record("a tool whose output was lost must not verify: \(outcome)")
+                return
+            }
+            #expect(result.succeeded && result.standardOutput == "done\n", "the tool exited 0 and said done")
+            #expect(failures.map(\.check) == [.contentEquals(Array("all good\n".utf8))], "\(failures)")
+        }
+    }
 }
