@@ -12,8 +12,10 @@ import Testing
 /// SIGKILLs mid-write or cuts the power under, and the backing directory is
 /// the ground truth, checked byte for byte.
 ///
-/// Every case pairs the pattern with the anti-pattern under the same fault,
-/// so a test that passes shows the pattern is what made the difference.
+/// The kill-caller and power-loss cases each have a contrast: an
+/// anti-pattern (O_TRUNC in place, the seed's rename without fsync, an
+/// in-place overwrite) under the same fault tears the file, so the pattern is
+/// what makes the difference.
 @Suite("EXEC-004 atomic operations on a FaultFS mount", .serialized, .timeLimit(.minutes(3)))
 struct OnFaultFSAtomicTests {
     static let size = 20_000
