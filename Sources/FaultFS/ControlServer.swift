@@ -189,7 +189,7 @@ final class ControlServer: Sendable {
             let options = PowerLossOptions(metadata: request["metadata"] as? Bool ?? false,
                                            keepProbability: request["keep"] as? Double ?? 0,
                                            killCaller: false, kill: kill)
-            fs.powerLoss(engine.powerLossNow(options))
+            fs.powerLoss(engine.powerLossNow(options), insideRequest: false)
             return ["ok": true]
         case "counters":
             let counters = engine.counters()

@@ -104,7 +104,7 @@ extension FileSystem {
             fuse_reply_err(req, code)
             return true
         case .powerLoss(let plan):
-            powerLoss(plan)
+            powerLoss(plan, insideRequest: true)
             fuse_reply_err(req, EIO)
             return true
         case .fsyncFail:
@@ -228,15 +228,19 @@ extension FileSystem {
 
     /// Kills the named callers, undoes every unsynced change, and drops the
     /// kernel's caches so the mount shows the post-crash state.
-    func powerLoss(_ plan: PowerLossPlan) {
+    ///
+    /// The victims are stopped first, so nothing they do lands between the
+    /// undo and their death, and killed only once pages and names are
+    /// dropped: whoever sees them die sees the post-crash state. Dropping a
+    /// name takes its directory's lock in the kernel, which the request that
+    /// triggered the crash may hold (a create, a rename); then the names are
+    /// dropped, and the victims killed, on another thread once this request
+    /// is answered.
+    func powerLoss(_ plan: PowerLossPlan, insideRequest: Bool) {
         guard let faults else { return }
         leader.yield()
-        // Stop the victims first, so nothing they do lands between the undo
-        // and their death, and kill them only once the post-crash state is
-        // in place: whoever sees them die must see that state.
         let victims = ProcessKiller.find(plan.kill, sparing: getpid())
         ProcessKiller.signal(victims, SIGSTOP)
-        defer { ProcessKiller.signal(victims, SIGKILL) }
         crashGate.crash(killing: victims) {
             let (actions, pinned) = faults.durability.withLock { state -> ([UndoAction<InodeKey>], [InodeKey: Int32]) in
                 let actions = state.log.powerLossPlan(for: plan)
@@ -248,7 +252,13 @@ extension FileSystem {
             UndoRunner(fs: self, pinned: pinned).run(actions)
             for fd in pinned.values { _ = close(fd) }
         }
-        invalidateEverything()
+        invalidatePages()
+        let names = cachedNames()
+        let finish: @Sendable () -> Void = { [self] in
+            invalidate(names)
+            ProcessKiller.signal(victims, SIGKILL)
+        }
+        if insideRequest { BackgroundThread.run(finish) } else { finish() }
     }
 
     /// fsync-fail: the unsynced data of one file is gone, as after Linux
@@ -276,33 +286,32 @@ extension FileSystem {
         }
     }
 
-    /// Drops the kernel's cache of every name and page it holds of this
-    /// mount: after a power loss any of them may be stale.
-    ///
-    /// Pages and attributes are dropped before returning. Names are dropped
-    /// on another thread: the kernel takes the parent directory's lock for
-    /// that, and the request being answered may hold it (a create that
-    /// triggered the crash), which would deadlock.
-    func invalidateEverything() {
+    /// Drops the kernel's cached pages and attributes of every inode.
+    func invalidatePages() {
         guard let se = faults?.sessionPointer else { return }
-        let all = inodes.snapshot()
-        for inode in all {
+        for inode in inodes.snapshot() {
             _ = fuse_lowlevel_notify_inval_inode(se, inodes.nodeid(of: inode), 0, 0)
         }
         _ = fuse_lowlevel_notify_inval_inode(se, fuse_ino_t(FUSE_ROOT_ID), 0, 0)
-        var entries: [(parent: fuse_ino_t, name: String)] = []
+    }
+
+    /// Every (directory, name) the kernel may have cached.
+    func cachedNames() -> [NameInvalidation] {
+        let all = inodes.snapshot()
         var byPath: [String: Inode] = ["": inodes.root]
         for inode in all { byPath[path(of: inode)] = inode }
+        var names: [NameInvalidation] = []
         for path in byPath.keys where !path.isEmpty {
             let (parentPath, name) = splitPath(path)
-            if let parent = byPath[parentPath] { entries.append((inodes.nodeid(of: parent), name)) }
+            if let parent = byPath[parentPath] { names.append(NameInvalidation(parent: inodes.nodeid(of: parent), name: name)) }
         }
-        let handle = SessionHandle(pointer: se)
-        let names = entries.map { NameInvalidation(parent: $0.parent, name: $0.name) }
-        BackgroundThread.run {
-            for entry in names {
-                _ = entry.name.withCString { fuse_lowlevel_notify_inval_entry(handle.pointer, entry.parent, $0, strlen($0)) }
-            }
+        return names
+    }
+
+    func invalidate(_ names: [NameInvalidation]) {
+        guard let se = faults?.sessionPointer else { return }
+        for entry in names {
+            _ = entry.name.withCString { fuse_lowlevel_notify_inval_entry(se, entry.parent, $0, strlen($0)) }
         }
     }
 

@@ -72,14 +72,15 @@ extension MountTests {
             let dir = try TemporaryDirectory("cli")
             defer { try? dir.remove() }
             let prepared = try testCase.prepare(dir)
-            let before = fuseMounts()
+            // Only this test's own directory: other suites mount in parallel.
+            let before = MountTable.fuseMounts(under: canonicalPath(dir.path))
             let result = try Tool.run(try FaultbenchBinary.path(), ["mount", prepared.backing, prepared.mountPoint],
                                       environment: prepared.environment, timeout: 20)
             let expected = testCase.message(prepared.backing, prepared.mountPoint, prepared.environment) + "\n"
             #expect(result.exit == .exited(1), "\(result)")
             #expect(result.stderr == expected)
             #expect(result.stdout == "")
-            #expect(fuseMounts() == before, "a mount appeared or vanished")
+            #expect(MountTable.fuseMounts(under: canonicalPath(dir.path)) == before, "a mount appeared or vanished")
             #expect(!MountTable.isMounted(canonicalPath(prepared.mountPoint)))
             // Had it mounted and been killed, the mount point would not be a plain directory.
             if case .success(let st) = FS.lstat(prepared.mountPoint), fileType(st.st_mode) == S_IFDIR {
@@ -172,11 +173,11 @@ extension MountTests {
                 (["frobnicate"], "frobnicate"),
             ]
             for (arguments, named) in cases {
-                let before = fuseMounts()
+                let before = MountTable.fuseMounts(under: canonicalPath(dir.path))
                 let result = try Tool.run(try FaultbenchBinary.path(), arguments, timeout: 20)
                 #expect(result.exit != .exited(0) && result.exit != .signaled(SIGKILL), "\(result)")
                 #expect(result.stderr.contains(named), "\(arguments): \(result.stderr)")
-                #expect(fuseMounts() == before)
+                #expect(MountTable.fuseMounts(under: canonicalPath(dir.path)) == before)
                 #expect(try must(FS.listDirectory(m), "list mnt") == [])
             }
         }
@@ -195,7 +196,3 @@ extension MountTests {
     }
 }
 
-/// Every FUSE mount, as "mount point type" lines.
-func fuseMounts() -> [String] {
-    MountTable.entries().filter { $0.fsType.hasPrefix("fuse") }.map { "\($0.mountPoint) \($0.fsType)" }
-}
