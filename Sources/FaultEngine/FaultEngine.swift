@@ -20,7 +20,27 @@ public final class FaultEngine: Sendable {
     private let clock: any EngineClock
     private let resolver: (any CallerResolver)?
     private let armed = Atomic<Bool>(false)
+    private let generation = Atomic<UInt64>(0)
     private let state = Mutex(EngineState())
+
+    /// Changes whenever rules are armed or cleared, so a caller may cache
+    /// `mayTarget(path:)` until it moves.
+    public var rulesGeneration: UInt64 { generation.load(ordering: .acquiring) }
+
+    /// Whether any armed rule, or the replayed trace, could match `path` for
+    /// some operation, judged by the literal start of each glob only. When
+    /// false, `decide` returns `.proceed` for that path whatever the call,
+    /// counts nothing and records nothing, until `rulesGeneration` changes.
+    public func mayTarget(path: String) -> Bool {
+        guard isArmed else { return false }
+        var bytes = path
+        return bytes.withUTF8 { utf8 in
+            state.withLock { state in
+                if let replay = state.replay, replay.targets.contains(where: { $0.path == path }) { return true }
+                return state.prefilter.anyMayMatch(path: utf8)
+            }
+        }
+    }
 
     /// Creates an engine with no rules.
     /// - Parameters:
@@ -65,6 +85,7 @@ public final class FaultEngine: Sendable {
         }
         let id = try result.get()
         armed.store(true, ordering: .releasing)
+        generation.add(1, ordering: .releasing)
         return id
     }
 
@@ -108,6 +129,7 @@ public final class FaultEngine: Sendable {
         }
         let ids = try result.get()
         if !ids.isEmpty { armed.store(true, ordering: .releasing) }
+        generation.add(1, ordering: .releasing)
         return ids
     }
 
@@ -118,6 +140,7 @@ public final class FaultEngine: Sendable {
             guard let index = state.rules.firstIndex(where: { $0.id == id }) else { return false }
             state.rules.remove(at: index)
             armed.store(!state.rules.isEmpty || state.replay != nil, ordering: .releasing)
+            generation.add(1, ordering: .releasing)
             return true
         }
     }
@@ -137,6 +160,7 @@ public final class FaultEngine: Sendable {
             state.armedInEpoch = 0
             state.origin = now
             armed.store(false, ordering: .releasing)
+            generation.add(1, ordering: .releasing)
         }
     }
 

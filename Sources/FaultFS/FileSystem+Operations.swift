@@ -27,9 +27,8 @@ extension FileSystem {
         let inode = inodes.inode(ino)
         var timeout = cache.attrTimeout
         if faultsArmed {
-            let path = path(of: inode)
-            if answerGenericEffect(req, fault(.getattr, req, path: path)) { return }
-            if isTargeted(path) { timeout = 0 }
+            if answerGenericEffect(req, fault(.getattr, req, inode: inode)) { return }
+            if isTargeted(inode: inode) { timeout = 0 }
         }
         replyAttributes(req, inode, fi, timeout: timeout)
     }
@@ -55,7 +54,7 @@ extension FileSystem {
         let inode = inodes.inode(ino)
         let fh: Int32? = fi.flatMap { inode.fileType != S_IFDIR ? OpenFile.from($0).fd : nil }
         let a = attr.pointee
-        if faultsArmed {
+        if faultsArmed && mayBeTargeted(inode) {
             let path = path(of: inode)
             // One setattr can be several operations; each may be targeted.
             var ops: [FSOperation] = [.setattr]
@@ -101,7 +100,7 @@ extension FileSystem {
             }
             if case .failure(let e) = r { return reply(req, e) }
         }
-        replyAttributes(req, inode, fi, timeout: faultsArmed && isTargeted(path(of: inode)) ? 0 : cache.attrTimeout)
+        replyAttributes(req, inode, fi, timeout: isTargeted(inode: inode) ? 0 : cache.attrTimeout)
     }
 
     /// Sets a symlink's times through its directory entry: the only handle on
@@ -118,7 +117,7 @@ extension FileSystem {
 
     func readlink(_ req: fuse_req_t, _ ino: fuse_ino_t) {
         let inode = inodes.inode(ino)
-        if faultsArmed, answerGenericEffect(req, fault(.readlink, req, path: path(of: inode))) { return }
+        if faultsArmed, answerGenericEffect(req, fault(.readlink, req, inode: inode)) { return }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = Syscall.count { readlinkat(inode.fd, "", &buffer, buffer.count - 1) }
         switch n {
@@ -133,21 +132,21 @@ extension FileSystem {
     func mknod(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>, _ mode: mode_t, _ rdev: dev_t) {
         let dir = inodes.inode(parent)
         if let bad = checkName(name) { return reply(req, bad) }
-        if let answered = creationFault(.mknod, req, dir, name) { return answered }
+        guard let path = creationFault(.mknod, req, dir, name) else { return }
         let made = asCaller(req) { Syscall.run { mknodat(dir.fd, name, mode, rdev) } }
         if case .failure(let e) = made { return reply(req, e) }
         logCreation(dir, name, directory: false)
-        replyEntry(req, lookup(parent: dir, name: name), targeted: faultsArmed && isTargeted(childPath(dir, name)))
+        replyCreated(req, dir, name, path: path)
     }
 
     func mkdir(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>, _ mode: mode_t) {
         let dir = inodes.inode(parent)
         if let bad = checkName(name) { return reply(req, bad) }
-        if let answered = creationFault(.mkdir, req, dir, name) { return answered }
+        guard let path = creationFault(.mkdir, req, dir, name) else { return }
         let made = asCaller(req) { Syscall.run { mkdirat(dir.fd, name, mode) } }
         if case .failure(let e) = made { return reply(req, e) }
         logCreation(dir, name, directory: true)
-        replyEntry(req, lookup(parent: dir, name: name), targeted: faultsArmed && isTargeted(childPath(dir, name)))
+        replyCreated(req, dir, name, path: path)
     }
 
     func unlink(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>) {
@@ -178,13 +177,13 @@ extension FileSystem {
     func symlink(_ req: fuse_req_t, _ target: UnsafePointer<CChar>, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>) {
         let dir = inodes.inode(parent)
         if let bad = checkName(name) { return reply(req, bad) }
-        if let answered = creationFault(.symlink, req, dir, name) { return answered }
+        guard let path = creationFault(.symlink, req, dir, name) else { return }
         // The target is stored as given: a symlink is data, and the caller's
         // kernel resolves it on the caller's side.
         let made = asCaller(req) { Syscall.run { symlinkat(target, dir.fd, name) } }
         if case .failure(let e) = made { return reply(req, e) }
         logCreation(dir, name, directory: false)
-        replyEntry(req, lookup(parent: dir, name: name))
+        replyCreated(req, dir, name, path: path)
     }
 
     func rename(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>,
@@ -212,13 +211,13 @@ extension FileSystem {
     func link(_ req: fuse_req_t, _ ino: fuse_ino_t, _ newparent: fuse_ino_t, _ newname: UnsafePointer<CChar>) {
         let inode = inodes.inode(ino), dir = inodes.inode(newparent)
         if let bad = checkName(newname) { return reply(req, bad) }
-        if let answered = creationFault(.link, req, dir, newname) { return answered }
+        guard let path = creationFault(.link, req, dir, newname) else { return }
         // linkat through /proc with AT_SYMLINK_FOLLOW links the file the
         // O_PATH descriptor pins, even a symlink, without naming any path.
         let made = Syscall.run { linkat(AT_FDCWD, inode.procPath, dir.fd, newname, AT_SYMLINK_FOLLOW) }
         if case .failure(let e) = made { return reply(req, e) }
         logCreation(dir, newname, directory: false)
-        replyEntry(req, lookup(parent: dir, name: newname))
+        replyCreated(req, dir, newname, path: path)
     }
 
     func open(_ req: fuse_req_t, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
@@ -226,9 +225,8 @@ extension FileSystem {
         let flags = fi.pointee.flags & ~O_NOFOLLOW
         var targeted = false
         if faultsArmed {
-            let path = path(of: inode)
-            if answerGenericEffect(req, fault(.open, req, path: path)) { return }
-            targeted = isTargeted(path)
+            if answerGenericEffect(req, fault(.open, req, inode: inode)) { return }
+            targeted = isTargeted(inode: inode)
         }
         if flags & O_TRUNC != 0 { logTruncate(inode, fd: nil, newSize: 0) }
         switch Syscall.run({ Glibc.open(inode.procPath, flags | O_CLOEXEC) }) {
@@ -245,8 +243,8 @@ extension FileSystem {
                 _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let dir = inodes.inode(parent)
         if let bad = checkName(name) { return reply(req, bad) }
-        if let answered = creationFault(.create, req, dir, name) { return answered }
-        let targeted = faultsArmed && isTargeted(childPath(dir, name))
+        guard let path = creationFault(.create, req, dir, name) else { return }
+        let targeted = !path.isEmpty && isTargeted(path)
         let flags = (fi.pointee.flags | O_CREAT | O_CLOEXEC) & ~O_NOFOLLOW
         var existed = stat()
         let isNew = tracksDurability && fstatat(dir.fd, name, &existed, AT_SYMLINK_NOFOLLOW) != 0
@@ -258,6 +256,7 @@ extension FileSystem {
             _ = close(fd)
             reply(req, e)
         case .success(let (inode, st)):
+            if !path.isEmpty { rememberPath(inode, path) }
             configureOpen(fi, targeted: targeted)
             OpenFile.store(OpenFile(fd: fd, inode: inode, flags: flags, directIO: fi.pointee.direct_io != 0), in: fi)
             var entry = makeEntryParam(inode, st, targeted: targeted)
@@ -270,7 +269,7 @@ extension FileSystem {
 
     func read(_ req: fuse_req_t, _ size: Int, _ offset: Int, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let file = OpenFile.from(fi)
-        let effect = faultsArmed ? fault(.read, req, path: path(of: file.inode), offset: offset, length: size) : .proceed
+        let effect = faultsArmed ? fault(.read, req, inode: file.inode, offset: offset, length: size) : .proceed
         if case .proceed = effect {
             // libfuse reads straight from the descriptor into its reply buffer.
             var buffers = cfuse_bufvec_fd(file.fd, size, offset)
@@ -297,7 +296,7 @@ extension FileSystem {
         var stored = size, reported: Int? = nil
         var victim: Int32? = nil
         if faultsArmed {
-            let effect = fault(.write, req, path: path(of: file.inode), offset: offset, length: size)
+            let effect = fault(.write, req, inode: file.inode, offset: offset, length: size)
             if answerGenericEffect(req, effect) { return }
             switch effect {
             case .short(let n): stored = min(n, size)
@@ -342,7 +341,7 @@ extension FileSystem {
 
     func flush(_ req: fuse_req_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let file = OpenFile.from(fi)
-        if faultsArmed, answerGenericEffect(req, fault(.flush, req, path: path(of: file.inode))) { return }
+        if faultsArmed, answerGenericEffect(req, fault(.flush, req, inode: file.inode)) { return }
         // Closing a duplicate reports what close() of the caller's descriptor
         // would (NFS-style deferred write errors) without closing ours.
         switch Syscall.run({ dup(file.fd) }) {
@@ -355,7 +354,7 @@ extension FileSystem {
         if faultsArmed {
             // release cannot fail from the caller's point of view (close has
             // returned already), but it can be delayed, and is counted.
-            _ = fault(.release, req, path: path(of: OpenFile.from(fi).inode))
+            _ = fault(.release, req, inode: OpenFile.from(fi).inode)
         }
         OpenFile.release(fi)
         fuse_reply_err(req, 0)
@@ -364,7 +363,7 @@ extension FileSystem {
     func fsync(_ req: fuse_req_t, _ datasync: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let file = OpenFile.from(fi)
         if faultsArmed {
-            let effect = fault(.fsync, req, path: path(of: file.inode))
+            let effect = fault(.fsync, req, inode: file.inode)
             if case .fsyncFail = effect {
                 dropUnsynced(file.inode)
                 return reply(req, .ioError)
@@ -379,7 +378,7 @@ extension FileSystem {
 
     func opendir(_ req: fuse_req_t, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let inode = inodes.inode(ino)
-        if faultsArmed, answerGenericEffect(req, fault(.opendir, req, path: path(of: inode))) { return }
+        if faultsArmed, answerGenericEffect(req, fault(.opendir, req, inode: inode)) { return }
         let opened = Syscall.run { openat(inode.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         guard case .success(let fd) = opened else { return reply(req, opened.errno!) }
         guard let stream = fdopendir(fd) else {
@@ -424,7 +423,7 @@ extension FileSystem {
     func fsyncdir(_ req: fuse_req_t, _ datasync: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let handle = DirectoryHandle.from(fi)
         if faultsArmed {
-            let effect = fault(.fsyncdir, req, path: path(of: handle.inode))
+            let effect = fault(.fsyncdir, req, inode: handle.inode)
             if case .fsyncFail = effect { return reply(req, .ioError) }
             if answerGenericEffect(req, effect) { return }
         }
@@ -437,7 +436,7 @@ extension FileSystem {
 
     func statfs(_ req: fuse_req_t, _ ino: fuse_ino_t) {
         var st = statvfs()
-        if faultsArmed, answerGenericEffect(req, fault(.statfs, req, path: path(of: inodes.inode(ino)))) { return }
+        if faultsArmed, answerGenericEffect(req, fault(.statfs, req, inode: inodes.inode(ino))) { return }
         switch Syscall.run({ fstatvfs(inodes.inode(ino).fd, &st) }) {
         case .success:
             if faultsArmed, let capacity = faults?.engine.statfsOverride() {
@@ -456,13 +455,13 @@ extension FileSystem {
     func setxattr(_ req: fuse_req_t, _ ino: fuse_ino_t, _ name: UnsafePointer<CChar>, _ value: UnsafePointer<CChar>,
                   _ size: Int, _ flags: Int32) {
         let inode = inodes.inode(ino)
-        if faultsArmed, answerGenericEffect(req, fault(.setxattr, req, path: path(of: inode))) { return }
+        if faultsArmed, answerGenericEffect(req, fault(.setxattr, req, inode: inode)) { return }
         replyResult(req, Syscall.run { CFuse.setxattr(inode.procPath, name, value, size, flags) })
     }
 
     func getxattr(_ req: fuse_req_t, _ ino: fuse_ino_t, _ name: UnsafePointer<CChar>, _ size: Int) {
         let inode = inodes.inode(ino)
-        if faultsArmed, answerGenericEffect(req, fault(.getxattr, req, path: path(of: inode))) { return }
+        if faultsArmed, answerGenericEffect(req, fault(.getxattr, req, inode: inode)) { return }
         if size == 0 {
             switch Syscall.count({ CFuse.getxattr(inode.procPath, name, nil, 0) }) {
             case .success(let n): fuse_reply_xattr(req, n)
@@ -480,7 +479,7 @@ extension FileSystem {
 
     func listxattr(_ req: fuse_req_t, _ ino: fuse_ino_t, _ size: Int) {
         let inode = inodes.inode(ino)
-        if faultsArmed, answerGenericEffect(req, fault(.listxattr, req, path: path(of: inode))) { return }
+        if faultsArmed, answerGenericEffect(req, fault(.listxattr, req, inode: inode)) { return }
         if size == 0 {
             switch Syscall.count({ CFuse.listxattr(inode.procPath, nil, 0) }) {
             case .success(let n): fuse_reply_xattr(req, n)
@@ -498,20 +497,20 @@ extension FileSystem {
 
     func removexattr(_ req: fuse_req_t, _ ino: fuse_ino_t, _ name: UnsafePointer<CChar>) {
         let inode = inodes.inode(ino)
-        if faultsArmed, answerGenericEffect(req, fault(.removexattr, req, path: path(of: inode))) { return }
+        if faultsArmed, answerGenericEffect(req, fault(.removexattr, req, inode: inode)) { return }
         replyResult(req, Syscall.run { CFuse.removexattr(inode.procPath, name) })
     }
 
     func access(_ req: fuse_req_t, _ ino: fuse_ino_t, _ mask: Int32) {
         let inode = inodes.inode(ino)
-        if faultsArmed, answerGenericEffect(req, fault(.access, req, path: path(of: inode))) { return }
+        if faultsArmed, answerGenericEffect(req, fault(.access, req, inode: inode)) { return }
         replyResult(req, asCaller(req) { Syscall.run { faccessat(AT_FDCWD, inode.procPath, mask, 0) } })
     }
 
     func fallocate(_ req: fuse_req_t, _ mode: Int32, _ offset: Int, _ length: Int, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let file = OpenFile.from(fi)
         if faultsArmed,
-           answerGenericEffect(req, fault(.fallocate, req, path: path(of: file.inode), offset: offset, length: length)) { return }
+           answerGenericEffect(req, fault(.fallocate, req, inode: file.inode, offset: offset, length: length)) { return }
         logWrite(file, offset: offset, length: length)
         replyResult(req, Syscall.run { cfuse_fallocate(file.fd, mode, offset, length) })
     }
@@ -532,10 +531,21 @@ extension FileSystem {
     }
 
     /// Asks the engine about a call that creates a name in `dir`.
-    /// - Returns: nil to go on, or () once the request was answered.
-    private func creationFault(_ op: FSOperation, _ req: fuse_req_t, _ dir: Inode, _ name: UnsafePointer<CChar>) -> Void? {
-        guard faultsArmed else { return nil }
-        return answerGenericEffect(req, fault(op, req, path: childPath(dir, name))) ? () : nil
+    /// - Returns: nil once the request was answered; otherwise the new
+    ///   name's path, computed once, while rules are armed ("" when not).
+    private func creationFault(_ op: FSOperation, _ req: fuse_req_t, _ dir: Inode, _ name: UnsafePointer<CChar>) -> String? {
+        guard faultsArmed else { return "" }
+        let path = childPath(dir, name)
+        return answerGenericEffect(req, fault(op, req, path: path)) ? nil : path
+    }
+
+    /// Replies with the entry of a name just created, remembering its path so
+    /// the new inode's first fault check needs no readlink.
+    private func replyCreated(_ req: fuse_req_t, _ dir: Inode, _ name: UnsafePointer<CChar>, path: String) {
+        let found = lookup(parent: dir, name: name)
+        guard !path.isEmpty else { return replyEntry(req, found) }
+        if case .success(let (inode, _)) = found { rememberPath(inode, path) }
+        replyEntry(req, found, targeted: isTargeted(path))
     }
 
     /// Records a new name for metadata-mode power loss.

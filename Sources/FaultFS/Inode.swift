@@ -32,6 +32,9 @@ final class Inode: @unchecked Sendable {
     /// The mount-relative path last computed for this inode, with the rename
     /// generation it was computed in; only used while fault rules are armed.
     let cachedPath = Mutex<(generation: UInt64, path: String)?>(nil)
+    /// Whether any armed rule may match this inode's path, as of the rule
+    /// and rename generations it was judged in.
+    let verdict = Mutex<(rules: UInt64, renames: UInt64, mayMatch: Bool)?>(nil)
 
     init(fd: Int32, key: InodeKey, fileType: mode_t, lookupCount: UInt64) {
         self.fd = fd
