@@ -71,7 +71,7 @@ let package = Package(
         // the built binary, waiting for the mount, always unmounting.
         .target(
             name: "FaultFSTestSupport",
-            dependencies: ["SystemCalls"],
+            dependencies: ["SystemCalls", "FaultFS"],
             path: "Tests/FaultFSTestSupport"
         ),
         // A child process for the pattern tests on a mount: it runs one

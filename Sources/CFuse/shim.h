@@ -25,14 +25,11 @@
 // from Glibc's and break the build, so the GNU-only constants and calls that
 // faultbench needs are restated here with their Linux values.
 static const int cfuse_O_PATH = 010000000;
-static const int cfuse_O_DIRECT = 040000;
-static const int cfuse_O_NOATIME = 01000000;
 static const int cfuse_AT_EMPTY_PATH = 0x1000;
 static const long cfuse_UTIME_NOW = ((1l << 30) - 1l);
 static const long cfuse_UTIME_OMIT = ((1l << 30) - 2l);
 static const unsigned int cfuse_RENAME_NOREPLACE = 1;
 static const unsigned int cfuse_RENAME_EXCHANGE = 2;
-static const unsigned int cfuse_RENAME_WHITEOUT = 4;
 static const int cfuse_M_MMAP_THRESHOLD = -3;
 static const int cfuse_M_TRIM_THRESHOLD = -1;
 static const int cfuse_MNT_DETACH = 2;
@@ -50,10 +47,6 @@ static inline int cfuse_umount2(const char *target, int flags) {
     return (int)syscall(SYS_umount2, target, flags);
 }
 
-static inline int cfuse_syncfs(int fd) {
-    return (int)syscall(SYS_syncfs, fd);
-}
-
 // Per-thread credentials: the raw system calls change only the calling
 // thread (glibc's wrappers would broadcast setgroups to every thread), which
 // is what lets a worker create a file as its caller while others go on.
@@ -67,10 +60,6 @@ static inline int cfuse_setfsgid(gid_t gid) {
 
 static inline int cfuse_setgroups_thread(size_t count, const gid_t *groups) {
     return (int)syscall(SYS_setgroups, count, groups);
-}
-
-static inline long cfuse_gettid(void) {
-    return syscall(SYS_gettid);
 }
 
 static inline off_t cfuse_lseek(int fd, off_t offset, int whence) {
@@ -92,15 +81,6 @@ static inline struct fuse_bufvec cfuse_bufvec_fd(int fd, size_t size, off_t offs
     v.buf[0].flags = (enum fuse_buf_flags)(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
     v.buf[0].fd = fd;
     v.buf[0].pos = offset;
-    return v;
-}
-
-static inline struct fuse_bufvec cfuse_bufvec_mem(void *mem, size_t size) {
-    struct fuse_bufvec v;
-    memset(&v, 0, sizeof v);
-    v.count = 1;
-    v.buf[0].size = size;
-    v.buf[0].mem = mem;
     return v;
 }
 

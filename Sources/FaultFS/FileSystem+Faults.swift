@@ -162,7 +162,7 @@ extension FileSystem {
         saveOldBytes(faults, file.inode.key, fd: file.fd, ranges)
     }
 
-    func logTruncate(_ inode: Inode, fd: Int32?, newSize: Int) {
+    func logTruncate(_ inode: Inode, newSize: Int) {
         guard let faults, tracksDurability else { return }
         var st = stat()
         guard case .success = Syscall.run({ fstatat(inode.fd, "", &st, cfuse_AT_EMPTY_PATH) }) else { return }
@@ -299,7 +299,9 @@ extension FileSystem {
             if let fd = state.pinned.removeValue(forKey: inode.key) { pinned[inode.key] = fd }
             return (actions, pinned)
         }
-        UndoRunner(fs: self, pinned: pinned.isEmpty ? [inode.key: dup(inode.fd)] : pinned).run(actions)
+        // Without a pinned descriptor the runner reaches the file through
+        // the inode table, where this open file's inode still is.
+        UndoRunner(fs: self, pinned: pinned).run(actions)
         for fd in pinned.values { _ = close(fd) }
         invalidate([inode])
     }

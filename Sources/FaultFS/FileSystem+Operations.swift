@@ -64,7 +64,7 @@ extension FileSystem {
             if valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME) != 0 { ops.append(.utimens) }
             for op in ops where answerGenericEffect(req, fault(op, req, path: path, offset: Int(a.st_size))) { return }
         }
-        if valid & FUSE_SET_ATTR_SIZE != 0 { logTruncate(inode, fd: fh, newSize: Int(a.st_size)) }
+        if valid & FUSE_SET_ATTR_SIZE != 0 { logTruncate(inode, newSize: Int(a.st_size)) }
         if valid & FUSE_SET_ATTR_MODE != 0 {
             let r = fh.map { fd in Syscall.run { fchmod(fd, a.st_mode) } }
                 ?? Syscall.run { chmod(inode.procPath, a.st_mode) }
@@ -228,7 +228,7 @@ extension FileSystem {
             if answerGenericEffect(req, fault(.open, req, inode: inode)) { return }
             targeted = isTargeted(inode: inode)
         }
-        if flags & O_TRUNC != 0 { logTruncate(inode, fd: nil, newSize: 0) }
+        if flags & O_TRUNC != 0 { logTruncate(inode, newSize: 0) }
         switch Syscall.run({ Glibc.open(inode.procPath, flags | O_CLOEXEC) }) {
         case .success(let fd):
             configureOpen(fi, targeted: targeted)
@@ -306,15 +306,14 @@ extension FileSystem {
             default: break
             }
         }
-        let store = { () -> Result<Int, Errno> in
-            self.logWrite(file, offset: offset, length: stored)
-            return stored == 0 ? .success(0) : Syscall.count { pwrite(file.fd, data, stored, offset) }
-        }
         let result: Result<Int, Errno>
         if tracksDurability {
-            result = crashGate.write(by: caller(req).pid, store) ?? .failure(.ioError)
+            result = crashGate.write(by: caller(req).pid) {
+                logWrite(file, offset: offset, length: stored)
+                return store(file, data, stored, at: offset)
+            } ?? .failure(.ioError)
         } else {
-            result = store()
+            result = store(file, data, stored, at: offset)
         }
         // The process dies with exactly `stored` bytes written: killed before
         // it can see (and act on) the reply.
@@ -324,6 +323,11 @@ extension FileSystem {
         case .success(let n): fuse_reply_write(req, reported ?? n)
         case .failure(let e): reply(req, e)
         }
+    }
+
+    @inline(__always)
+    private func store(_ file: OpenFile, _ data: UnsafePointer<CChar>, _ count: Int, at offset: Int) -> Result<Int, Errno> {
+        count == 0 ? .success(0) : Syscall.count { pwrite(file.fd, data, count, offset) }
     }
 
     /// What the kernel does on every cached write by an unprivileged caller

@@ -80,7 +80,4 @@ final class InodeTable: Sendable {
     func find(_ key: InodeKey) -> Inode? {
         key == root.key ? root : nodes.withLock { $0[key] }
     }
-
-    /// The number of nodes the kernel holds, for tests and statistics.
-    var count: Int { nodes.withLock { $0.count } }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import FaultFS
 import Foundation
 
 /// `faultbench ctl SOCKET COMMAND ...`: speaks the control protocol from the
@@ -24,7 +25,11 @@ struct ControlCommand: ParsableCommand {
 
     func run() throws {
         let request = try makeRequest()
-        let answer = try ControlClient.send(request, to: socket)
+        let answer: String
+        switch ControlChannel.exchange(request, socket: socket) {
+        case .success(let line): answer = line
+        case .failure(let error): throw Failure(error.description)
+        }
         Output.line(answer)
         if let data = answer.data(using: .utf8),
            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -65,52 +70,6 @@ struct ControlCommand: ParsableCommand {
         }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
-    }
-}
-
-enum ControlClient {
-    /// Sends one request line and returns the one answer line.
-    static func send(_ request: String, to path: String) throws -> String {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure("cannot create a socket: \(String(cString: strerror(errno))).") }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw Failure("the control socket path '\(path)' is too long for a socket address.")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else {
-            throw Failure("cannot connect to the control socket '\(path)': \(String(cString: strerror(errno))); is faultbench mounted with --control \(path)?")
-        }
-        var line = Array((request + "\n").utf8)[...]
-        while !line.isEmpty {
-            let n = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw Failure("the control socket closed while sending.") }
-            line = line.dropFirst(n)
-        }
-        var answer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while !answer.contains(UInt8(ascii: "\n")) {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            answer += chunk[0..<n]
-        }
-        guard let newline = answer.firstIndex(of: UInt8(ascii: "\n")) else {
-            throw Failure("the control socket closed without an answer.")
-        }
-        return String(decoding: answer[..<newline], as: UTF8.self)
     }
 }
 

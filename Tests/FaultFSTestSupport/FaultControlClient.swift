@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import FaultFS
 import Foundation
 
 /// Speaks the control protocol of a mount started with `--control SOCKET`:
@@ -23,50 +24,10 @@ public struct FaultControlClient: Sendable {
     /// - Throws: when the socket cannot be reached, or closes before a whole
     ///   line came back within `timeout` seconds.
     public func exchange(_ line: String, timeout: Double = 20) throws -> String {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SupportError("socket(AF_UNIX) failed: \(String(cString: strerror(errno))).") }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(socketPath.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw SupportError("the control socket path '\(socketPath)' is too long for a socket address.")
+        switch ControlChannel.exchange(line, socket: socketPath, timeout: max(1, Int(timeout))) {
+        case .success(let answer): return answer
+        case .failure(let error): throw SupportError(error.description)
         }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else {
-            throw SupportError("cannot connect to the control socket '\(socketPath)': \(String(cString: strerror(errno))).")
-        }
-        // A daemon that never answers must fail the test, not hang it.
-        var limit = timeval(tv_sec: Int(timeout), tv_usec: 0)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        var pending = Array((line + "\n").utf8)[...]
-        while !pending.isEmpty {
-            let n = pending.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw SupportError("the control socket '\(socketPath)' closed while sending '\(line)'.") }
-            pending = pending.dropFirst(n)
-        }
-        var answer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while !answer.contains(UInt8(ascii: "\n")) {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw SupportError("no answer from the control socket '\(socketPath)' to '\(line)': \(String(cString: strerror(errno))).") }
-            if n == 0 { break }
-            answer += chunk[0..<n]
-        }
-        guard let newline = answer.firstIndex(of: UInt8(ascii: "\n")) else {
-            throw SupportError("the control socket '\(socketPath)' closed without a whole answer to '\(line)' (got '\(String(decoding: answer, as: UTF8.self))').")
-        }
-        return String(decoding: answer[..<newline], as: UTF8.self)
     }
 
     /// Sends a request object and returns the answer object.
