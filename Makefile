@@ -24,7 +24,7 @@ test: deps
 bench-fs:
 	@FAULTBENCH_BENCH_DEPS=1 bash scripts/ensure-deps.sh
 	$(SWIFT) build -c release
-	@python3 scripts/bench-fs.py
+	@python3 scripts/bench-fs.py --with-daemon-row --with-rules-row
 
 clean:
 	rm -rf .build
