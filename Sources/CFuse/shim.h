@@ -16,6 +16,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <stdint.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/xattr.h>
@@ -139,6 +142,109 @@ static inline int cfuse_wait_shutdown_signal(void) {
     int signum = 0;
     if (sigwait(&set, &signum) != 0) return -1;
     return signum;
+}
+
+// MARK: - FUSE passthrough
+
+// Linux 6.9 (protocol 7.40) can hand an open file's reads and writes
+// straight to a backing file: the daemon registers the file with an ioctl
+// on /dev/fuse and names it in its open reply. libfuse 3.14 predates this,
+// so faultbench negotiates it itself: it patches two fields into libfuse's
+// INIT reply and the open flags and backing id into an open reply, on their
+// way to the device (see Passthrough.swift). The layouts below are the
+// kernel's (include/uapi/linux/fuse.h); they are stable ABI.
+static const uint32_t cfuse_FUSE_INIT = 26;
+static const uint32_t cfuse_FUSE_INIT_EXT = 1u << 30;
+// FUSE_PASSTHROUGH is bit 37 of the 64-bit flags, i.e. bit 5 of flags2.
+static const uint32_t cfuse_FUSE_PASSTHROUGH_FLAGS2 = 1u << 5;
+static const uint32_t cfuse_FOPEN_DIRECT_IO = 1u << 0;
+static const uint32_t cfuse_FOPEN_KEEP_CACHE = 1u << 1;
+static const uint32_t cfuse_FOPEN_PASSTHROUGH = 1u << 7;
+
+// fuse_in_header: len, opcode, unique, nodeid, uid, gid, pid, extlen, pad.
+static const size_t cfuse_in_header_size = 40;
+// fuse_out_header: len, error, unique.
+static const size_t cfuse_out_header_size = 16;
+
+/// For a request read from the device: -1 if it is not INIT, else whether
+/// the kernel offers passthrough (1) or not (0).
+static inline int cfuse_init_offers_passthrough(const void *request, ssize_t length) {
+    if (length < (ssize_t)cfuse_in_header_size + 20) return -1;
+    const unsigned char *p = (const unsigned char *)request;
+    uint32_t opcode, flags, flags2;
+    memcpy(&opcode, p + 4, 4);
+    if (opcode != cfuse_FUSE_INIT) return -1;
+    // fuse_init_in: major, minor, max_readahead, flags, flags2, ...
+    memcpy(&flags, p + cfuse_in_header_size + 12, 4);
+    memcpy(&flags2, p + cfuse_in_header_size + 16, 4);
+    return (flags & cfuse_FUSE_INIT_EXT) && (flags2 & cfuse_FUSE_PASSTHROUGH_FLAGS2) ? 1 : 0;
+}
+
+static inline int cfuse_reply_succeeds(const struct iovec *iov, int count) {
+    if (count < 2 || iov[0].iov_len < cfuse_out_header_size) return 0;
+    int32_t error;
+    memcpy(&error, (const unsigned char *)iov[0].iov_base + 4, 4);
+    return error == 0;
+}
+
+/// Asks for passthrough in libfuse's INIT reply (fuse_init_out: flags at
+/// 12, flags2 at 32, max_stack_depth at 36, which 3.14 leaves zero as
+/// unused). A stack depth of 1 admits backing files on any filesystem that
+/// is not itself stacked (ext4, xfs, tmpfs, ...). Returns 1 if patched.
+static inline int cfuse_patch_init_reply(struct iovec *iov, int count) {
+    if (!cfuse_reply_succeeds(iov, count) || iov[1].iov_len < 40) return 0;
+    unsigned char *out = (unsigned char *)iov[1].iov_base;
+    uint32_t flags, flags2, depth = 1;
+    memcpy(&flags, out + 12, 4);
+    memcpy(&flags2, out + 32, 4);
+    if (flags & (1u << 16) /* FUSE_WRITEBACK_CACHE excludes passthrough */) return 0;
+    flags |= cfuse_FUSE_INIT_EXT;
+    flags2 |= cfuse_FUSE_PASSTHROUGH_FLAGS2;
+    memcpy(out + 12, &flags, 4);
+    memcpy(out + 32, &flags2, 4);
+    memcpy(out + 36, &depth, 4);
+    return 1;
+}
+
+/// Marks an OPEN or CREATE reply as passthrough to `backing_id`: its
+/// fuse_open_out (fh, open_flags, backing_id) is the last 16 bytes of the
+/// payload in both. Caching flags are dropped: the backing file's own page
+/// cache is what serves the reads. Returns 1 if patched.
+static inline int cfuse_patch_open_reply(struct iovec *iov, int count, int32_t backing_id) {
+    if (!cfuse_reply_succeeds(iov, count) || iov[count - 1].iov_len < 16) return 0;
+    unsigned char *open_out = (unsigned char *)iov[count - 1].iov_base + iov[count - 1].iov_len - 16;
+    uint32_t open_flags;
+    memcpy(&open_flags, open_out + 8, 4);
+    open_flags &= ~(cfuse_FOPEN_DIRECT_IO | cfuse_FOPEN_KEEP_CACHE);
+    open_flags |= cfuse_FOPEN_PASSTHROUGH;
+    memcpy(open_out + 8, &open_flags, 4);
+    memcpy(open_out + 12, &backing_id, 4);
+    return 1;
+}
+
+// FUSE_DEV_IOC_BACKING_OPEN / _CLOSE: _IOW(229, 1, struct fuse_backing_map)
+// and _IOW(229, 2, uint32_t); the macros do not import into Swift.
+struct cfuse_backing_map {
+    int32_t fd;
+    uint32_t flags;
+    uint64_t padding;
+};
+
+static inline int cfuse_backing_open(int device, int fd) {
+    struct cfuse_backing_map map;
+    memset(&map, 0, sizeof map);
+    map.fd = fd;
+    return ioctl(device, _IOW(229, 1, struct cfuse_backing_map), &map);
+}
+
+static inline int cfuse_backing_close(int device, int32_t backing_id) {
+    uint32_t id = (uint32_t)backing_id;
+    return ioctl(device, _IOW(229, 2, uint32_t), &id);
+}
+
+static inline ssize_t cfuse_splice(int fd_in, off_t *off_in, int fd_out, off_t *off_out,
+                                   size_t length, unsigned int flags) {
+    return (ssize_t)syscall(SYS_splice, fd_in, off_in, fd_out, off_out, length, flags);
 }
 
 #endif

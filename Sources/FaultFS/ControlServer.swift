@@ -14,11 +14,15 @@ import SystemPackage
 /// Requests (`op` names the command):
 /// - `{"op":"arm","plan":<YAML text or a JSON object with "rules">}` →
 ///   `{"ok":true,"ids":[...]}`, sent only once the rules are in force (the
-///   kernel's cached pages and names of targeted files are dropped first).
+///   kernel's cached pages and names of targeted files are dropped first),
+///   with `"passthrough_open":N`: handles open in kernel passthrough right
+///   now, which no rule reaches until they are closed and opened again.
 /// - `{"op":"list"}` → `{"ok":true,"rules":[{"id","name","fault","path","matched","fired"}]}`
 /// - `{"op":"clear","id":N}` or `{"op":"clear"}` (all) → `{"ok":true,"cleared":N}`
 /// - `{"op":"power-loss","metadata":false,"keep":0.0,"kill":[pids]}` → `{"ok":true}`
-/// - `{"op":"counters"}` → `{"ok":true,"calls":N,"faults":N,"pending_trace":N}`
+/// - `{"op":"counters"}` → `{"ok":true,"calls":N,"faults":N,"pending_trace":N,"passthrough":{...}}`
+///   (`available`, opens `granted` so far, `open` now, and `forced`: opens of
+///   a targeted file that had to join a passthrough open of the same inode)
 /// - `{"op":"trace","drain":true}` → `{"ok":true,"lines":[...]}`
 /// - `{"op":"exempt","pids":[...]}` → `{"ok":true}`: these processes are never faulted.
 /// - `{"op":"ping"}` → `{"ok":true}`
@@ -162,7 +166,8 @@ final class ControlServer: Sendable {
             let ids = try engine.arm(plan)
             faults.rulesChanged()
             fs.invalidateTargets()
-            return ["ok": true, "ids": ids.map { Int($0.rawValue) }]
+            return ["ok": true, "ids": ids.map { Int($0.rawValue) },
+                    "passthrough_open": fs.passthrough.active.load(ordering: .relaxed)]
         case "list":
             let rules: [[String: Any]] = engine.rules().map { status in
                 ["id": Int(status.id.rawValue), "name": status.name, "fault": status.rule.fault.kind.rawValue,
@@ -194,7 +199,8 @@ final class ControlServer: Sendable {
         case "counters":
             let counters = engine.counters()
             return ["ok": true, "calls": Int(counters.calls), "faults": Int(counters.faults),
-                    "pending_trace": counters.pendingTraceLines]
+                    "pending_trace": counters.pendingTraceLines,
+                    "passthrough": fs.passthrough.counters]
         case "trace":
             let lines = request["drain"] as? Bool == true ? engine.drainTrace() : engine.traceLines()
             return ["ok": true, "lines": lines]

@@ -231,9 +231,9 @@ extension FileSystem {
         if flags & O_TRUNC != 0 { logTruncate(inode, newSize: 0) }
         switch Syscall.run({ Glibc.open(inode.procPath, flags | O_CLOEXEC) }) {
         case .success(let fd):
-            configureOpen(fi, targeted: targeted)
-            OpenFile.store(OpenFile(fd: fd, inode: inode, flags: flags, directIO: fi.pointee.direct_io != 0), in: fi)
+            OpenFile.store(makeHandle(fd: fd, inode: inode, flags: flags, targeted: targeted, fi), in: fi)
             if fuse_reply_open(req, fi) != 0 { OpenFile.release(fi) }
+            passthrough.cancelPendingReply()
         case .failure(let e):
             reply(req, e)
         }
@@ -257,13 +257,13 @@ extension FileSystem {
             reply(req, e)
         case .success(let (inode, st)):
             if !path.isEmpty { rememberPath(inode, path) }
-            configureOpen(fi, targeted: targeted)
-            OpenFile.store(OpenFile(fd: fd, inode: inode, flags: flags, directIO: fi.pointee.direct_io != 0), in: fi)
             var entry = makeEntryParam(inode, st, targeted: targeted)
+            OpenFile.store(makeHandle(fd: fd, inode: inode, flags: flags, targeted: targeted, fi), in: fi)
             if fuse_reply_create(req, &entry, fi) != 0 {
                 inodes.forget(inode, count: 1)
                 OpenFile.release(fi)
             }
+            passthrough.cancelPendingReply()
         }
     }
 

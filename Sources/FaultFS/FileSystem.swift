@@ -18,6 +18,8 @@ final class FileSystem: Sendable {
     let cache: CachePolicy
     /// The fault engine and durability log; nil for a plain passthrough.
     let faults: FaultContext?
+    /// Kernel passthrough for files no rule can reach.
+    let passthrough: Passthrough
     /// The workers' right to read the device, given up before slow work.
     let leader = LeaderToken()
     /// Orders writes against power losses.
@@ -29,11 +31,12 @@ final class FileSystem: Sendable {
     private let ownGID: gid_t
     private let ownGroups: [gid_t]
 
-    init(rootFD: Int32, rootStat: stat, cache: CachePolicy, faults: FaultContext?) {
+    init(rootFD: Int32, rootStat: stat, cache: CachePolicy, faults: FaultContext?, passthrough: Passthrough) {
         let root = Inode(fd: rootFD, key: InodeKey(rootStat), fileType: S_IFDIR, lookupCount: 2)
         self.inodes = InodeTable(root: root)
         self.cache = cache
         self.faults = faults
+        self.passthrough = passthrough
         self.ownUID = geteuid()
         self.ownGID = getegid()
         let count = getgroups(0, nil)
@@ -150,9 +153,47 @@ final class FileSystem: Sendable {
         return body()
     }
 
-    // MARK: - Open flags
+    // MARK: - Open handles
 
-    /// Chooses the kernel caching for a new open file handle.
+    /// Makes the handle for a newly opened backing descriptor and chooses how
+    /// the kernel serves it: passthrough for a file no rule can reach, else
+    /// direct I/O or the page cache (`configureOpen`). When it is
+    /// passthrough, the open reply this thread sends next is patched to say
+    /// so. The handle's mode is counted on the inode before the reply.
+    func makeHandle(fd: Int32, inode: Inode, flags: Int32, targeted: Bool,
+                    _ fi: UnsafeMutablePointer<fuse_file_info>) -> OpenFile {
+        let wantsPassthrough = passthrough.isAvailable && !targeted && !tracksDurability
+        let (mode, backingID): (OpenFile.Mode, Int32) = inode.openModes.withLock { modes in
+            // Once an open of this inode is in passthrough, the kernel
+            // refuses any other kind; the same holds the other way round for
+            // opens in the page cache. So an existing mode decides.
+            if modes.passthrough > 0 {
+                modes.passthrough += 1
+                if !wantsPassthrough { passthrough.forced.add(1, ordering: .relaxed) }
+                return (.passthrough, modes.backingID)
+            }
+            if wantsPassthrough && modes.cached == 0, let id = passthrough.register(fd) {
+                modes.passthrough = 1
+                modes.backingID = id
+                return (.passthrough, id)
+            }
+            configureOpen(fi, targeted: targeted)
+            if fi.pointee.direct_io != 0 { return (.direct, 0) }
+            modes.cached += 1
+            return (.cached, 0)
+        }
+        if mode == .passthrough {
+            fi.pointee.direct_io = 0
+            fi.pointee.keep_cache = 0
+            if cache.noFlush { fi.pointee.noflush = 1 }
+            passthrough.granted.add(1, ordering: .relaxed)
+            passthrough.active.add(1, ordering: .relaxed)
+            passthrough.prepareOpenReply(backingID: backingID)
+        }
+        return OpenFile(fd: fd, inode: inode, flags: flags, mode: mode, passthrough: passthrough)
+    }
+
+    /// Chooses the kernel caching for a handle that is not in passthrough.
     ///
     /// A file a rule targets is opened with direct I/O and no flush
     /// shortcut: every read and write reaches the engine with the caller's

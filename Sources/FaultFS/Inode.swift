@@ -35,6 +35,9 @@ final class Inode: @unchecked Sendable {
     /// Whether any armed rule may match this inode's path, as of the rule
     /// and rename generations it was judged in.
     let verdict = Mutex<(rules: UInt64, renames: UInt64, mayMatch: Bool)?>(nil)
+    /// How this file's open handles are served, which the kernel requires
+    /// to agree (see `Passthrough`).
+    let openModes = Mutex(OpenModes())
 
     init(fd: Int32, key: InodeKey, fileType: mode_t, lookupCount: UInt64) {
         self.fd = fd
@@ -48,4 +51,19 @@ final class Inode: @unchecked Sendable {
     /// `/proc/self/fd/N`: how calls that cannot take an O_PATH descriptor
     /// (open, chmod, truncate, xattrs) reach the same file.
     var procPath: String { "/proc/self/fd/\(fd)" }
+}
+
+/// The open handles of one inode by how the kernel serves their data.
+///
+/// The kernel refuses (EIO) an open in the page cache while another open of
+/// the inode is in passthrough, and the reverse, and it requires every
+/// passthrough open of an inode to name the same backing file. Direct I/O
+/// opens may mix with either. Counts are raised before the open reply and
+/// lowered after the kernel's release, so they are never below the
+/// kernel's own.
+struct OpenModes: Sendable {
+    var cached = 0
+    var passthrough = 0
+    /// The backing file registered for this inode while `passthrough > 0`.
+    var backingID: Int32 = 0
 }

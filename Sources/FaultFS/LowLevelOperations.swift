@@ -94,5 +94,6 @@ extension FileSystem {
         // Large reads and writes: one round trip per MiB, not per 128 KiB.
         conn.pointee.max_write = 1 << 20
         conn.pointee.max_readahead = max(conn.pointee.max_readahead, 1 << 20)
+        passthrough.prepareInitReply()
     }
 }

@@ -22,6 +22,11 @@ public struct MountConfiguration: Sendable {
     public var fuseDevice: String = "/dev/fuse"
     /// Seconds the kernel may cache names and attributes of untargeted files.
     public var cacheTimeout: Double = 1.0
+    /// Serve files no rule can reach through kernel passthrough (Linux
+    /// 6.9+, as root) when the kernel offers it. nil: only where rules never
+    /// change while mounted (no control socket), because a rule armed later
+    /// cannot reach a handle that is already in passthrough.
+    public var passthrough: Bool?
 
     /// Fault rules armed before the first request is served.
     public var plan: Plan?
@@ -36,6 +41,8 @@ public struct MountConfiguration: Sendable {
     /// Log every write for power loss even while no crash rule is armed
     /// (needed for a power loss triggered on demand).
     public var trackDurability: Bool = false
+
+    var usesPassthrough: Bool { passthrough ?? (controlSocket == nil) }
 
     /// Whether this mount needs the fault engine at all; without it every
     /// operation is a plain passthrough.

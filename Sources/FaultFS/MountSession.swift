@@ -72,7 +72,8 @@ public enum FaultFSServer {
         }
         let fs = FileSystem(rootFD: rootFD, rootStat: rootStat, cache: CachePolicy(
             entryTimeout: config.cacheTimeout, attrTimeout: config.cacheTimeout,
-            keepCache: true, directIOForWriteOnly: true, noFlush: true), faults: faults)
+            keepCache: true, directIOForWriteOnly: true, noFlush: true), faults: faults,
+            passthrough: Passthrough(wanted: config.usesPassthrough))
         let userdata = Unmanaged.passRetained(fs)
         defer {
             userdata.release()
@@ -100,6 +101,11 @@ public enum FaultFSServer {
 
 
         if fuse_session_mount(session, paths.mountpoint) != 0 {
+            return .failure(.mountFailed(mountpoint: config.mountpoint))
+        }
+        // Before the first request is read: the hooks must see INIT.
+        if config.usesPassthrough && !fs.passthrough.install(on: session) {
+            fuse_session_unmount(session)
             return .failure(.mountFailed(mountpoint: config.mountpoint))
         }
         let mounted = MountTable.entry(at: paths.mountpoint)

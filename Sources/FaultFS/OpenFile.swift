@@ -12,18 +12,56 @@ final class OpenFile: Sendable {
     let fd: Int32
     let inode: Inode
     let appends: Bool
+    let mode: Mode
+    /// Where a passthrough open gives its backing file back.
+    private let passthrough: Passthrough?
+
+    /// How the kernel serves this handle's reads and writes.
+    enum Mode: Sendable {
+        /// Every read and write reaches the daemon with its exact offset
+        /// and count (files a rule targets, write-only opens).
+        case direct
+        /// Through the FUSE page cache.
+        case cached
+        /// Straight to the backing file; the daemon never sees them.
+        case passthrough
+    }
+
     /// Opened with direct I/O: the kernel then leaves clearing set-user-ID
     /// and set-group-ID bits on write to us.
-    let directIO: Bool
+    var directIO: Bool { mode == .direct }
 
-    init(fd: Int32, inode: Inode, flags: Int32, directIO: Bool) {
+    /// A handle whose mode is already counted in `inode.openModes`.
+    init(fd: Int32, inode: Inode, flags: Int32, mode: Mode, passthrough: Passthrough?) {
         self.fd = fd
         self.inode = inode
         self.appends = flags & O_APPEND != 0
-        self.directIO = directIO
+        self.mode = mode
+        self.passthrough = passthrough
     }
 
-    deinit { _ = close(fd) }
+    /// Runs after the kernel released the handle (or never got it), so the
+    /// count it lowers never drops below the kernel's.
+    deinit {
+        switch mode {
+        case .direct:
+            break
+        case .cached:
+            inode.openModes.withLock { $0.cached -= 1 }
+        case .passthrough:
+            let unregister: Int32? = inode.openModes.withLock { modes in
+                modes.passthrough -= 1
+                guard modes.passthrough == 0 else { return nil }
+                defer { modes.backingID = 0 }
+                return modes.backingID
+            }
+            if let passthrough {
+                passthrough.active.subtract(1, ordering: .relaxed)
+                if let unregister { passthrough.unregister(unregister) }
+            }
+        }
+        _ = close(fd)
+    }
 
     @inline(__always)
     static func from(_ fi: UnsafeMutablePointer<fuse_file_info>) -> OpenFile {

@@ -23,6 +23,12 @@ struct MountCommand: ParsableCommand {
     @Option(help: "Seconds the kernel may cache names and attributes of files no rule targets.")
     var cacheTimeout: Double = 1.0
 
+    @Flag(inversion: .prefixedNo, help: """
+        Serve files no rule can reach through kernel passthrough (Linux 6.9+): their reads and writes skip faultbench. \
+        Default: on, except with --control, where a rule armed later could not reach a file already open.
+        """)
+    var passthrough: Bool?
+
     @Flag(help: "Detach from the terminal once mounted.")
     var daemon = false
 
@@ -43,6 +49,7 @@ struct MountCommand: ParsableCommand {
         config.spinMicroseconds = spin
         config.cacheTimeout = cacheTimeout
         config.daemonize = daemon
+        config.passthrough = passthrough
         config.debug = debug
         try faults.apply(to: &config)
         try serve(config, banner: "faultbench: mounted \(backing) at \(mountpoint)")
