@@ -15,14 +15,16 @@ enum AtomicFile {
         while !bytes.isEmpty {
             let n = Syscall.count { bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } }
             guard case .success(let count) = n else {
-                _ = close(fd); _ = unlink(temporary)
+                Syscall.close(fd); _ = Syscall.run { unlink(temporary) }
                 return .failure(n.errno!)
             }
             bytes = bytes.dropFirst(count)
         }
-        if case .failure(let e) = Syscall.run({ fsync(fd) }) { _ = close(fd); _ = unlink(temporary); return .failure(e) }
-        if case .failure(let e) = Syscall.run({ close(fd) }) { _ = unlink(temporary); return .failure(e) }
-        if case .failure(let e) = Syscall.run({ rename(temporary, path) }) { _ = unlink(temporary); return .failure(e) }
+        if case .failure(let e) = Syscall.run({ fsync(fd) }) {
+            Syscall.close(fd); _ = Syscall.run { unlink(temporary) }; return .failure(e)
+        }
+        if case .failure(let e) = Syscall.close(fd) { _ = Syscall.run { unlink(temporary) }; return .failure(e) }
+        if case .failure(let e) = Syscall.run({ rename(temporary, path) }) { _ = Syscall.run { unlink(temporary) }; return .failure(e) }
         return .success(())
     }
 }

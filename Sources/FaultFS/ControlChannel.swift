@@ -40,7 +40,7 @@ public enum ControlChannel {
             return failure("cannot connect to the control socket '\(path)': \(e); is faultbench mounted with --control \(path)?")
         }
         var limit = timeval(tv_sec: timeout, tv_usec: 0)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        _ = Syscall.run { setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size)) }
         var pending = Array((line + "\n").utf8)[...]
         while !pending.isEmpty {
             let n = Syscall.count { pending.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }

@@ -45,23 +45,25 @@ final class ControlServer: Sendable {
     static func bind(path given: String, fs: FileSystem) -> Result<ControlServer, MountError> {
         // Daemonizing changes the working directory; keep the path absolute.
         var path = given
-        if !path.hasPrefix("/"), let cwd = getcwd(nil, 0) {
+        if !path.hasPrefix("/"), case .success(let cwd) = Syscall.pointer({ getcwd(nil, 0) }) {
             path = String(cString: cwd) + "/" + path
             free(cwd)
         }
         var st = stat()
-        if lstat(path, &st) == 0 {
+        if case .success = Syscall.run({ lstat(path, &st) }) {
             guard st.st_mode & S_IFMT == S_IFSOCK else { return .failure(.controlSocketInvalid(path, reason: "a file that is not a socket is there")) }
-            _ = unlink(path)
+            // A socket left by a mount that was killed: nobody listens on it.
+            _ = Syscall.run { unlink(path) }
         }
-        guard case .success(let fd) = Syscall.run({ socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }) else {
-            return .failure(.controlSocketInvalid(path, reason: Errno(rawValue: errno).description))
+        let opened = Syscall.run { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        guard case .success(let fd) = opened else {
+            return .failure(.controlSocketInvalid(path, reason: opened.errno!.description))
         }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            _ = close(fd)
+            Syscall.close(fd)
             return .failure(.controlSocketInvalid(path, reason: "the path is longer than a socket address allows (107 bytes)"))
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
@@ -73,13 +75,13 @@ final class ControlServer: Sendable {
                 Syscall.run { Glibc.bind(fd, socketAddress, socklen_t(MemoryLayout<sockaddr_un>.size)) }
             }
         }
-        if case .failure(let e) = bound {
-            _ = close(fd)
+        // Only the user who mounted may steer the faults.
+        let ready = bound.flatMap { _ in Syscall.run { chmod(path, 0o600) } }.flatMap { _ in Syscall.run { listen(fd, 16) } }
+        if case .failure(let e) = ready {
+            Syscall.close(fd)
+            if case .success = bound { _ = Syscall.run { unlink(path) } }
             return .failure(.controlSocketInvalid(path, reason: e.description))
         }
-        // Only the user who mounted may steer the faults.
-        _ = chmod(path, 0o600)
-        _ = listen(fd, 16)
         return .success(ControlServer(path: path, listener: fd, fs: fs))
     }
 
@@ -89,24 +91,27 @@ final class ControlServer: Sendable {
 
     func stop() {
         stopped.store(true, ordering: .releasing)
-        _ = shutdown(listener, Int32(SHUT_RDWR))
-        _ = close(listener)
-        _ = unlink(path)
+        _ = Syscall.run { shutdown(listener, Int32(SHUT_RDWR)) }
+        Syscall.close(listener)
+        _ = Syscall.run { unlink(path) }
     }
 
     private func acceptLoop() {
         while !stopped.load(ordering: .acquiring) {
-            let client = accept(listener, nil, nil)
-            if client < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
+            switch Syscall.run({ accept(listener, nil, nil) }) {
+            case .success(let client):
+                BackgroundThread.run { self.serve(client) }
+            case .failure(let e) where e.rawValue == ECONNABORTED:
+                continue
+            case .failure:
+                // The listener was shut down (stop) or is unusable.
                 return
             }
-            BackgroundThread.run { self.serve(client) }
         }
     }
 
     private func serve(_ client: Int32) {
-        defer { _ = close(client) }
+        defer { Syscall.close(client) }
         var pending = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {

@@ -24,7 +24,7 @@ final class DirectoryHandle: @unchecked Sendable {
     }
 
     deinit {
-        closedir(stream)
+        Syscall.closedir(stream)
     }
 
     var fd: Int32 { dirfd(stream) }
@@ -48,11 +48,15 @@ final class DirectoryHandle: @unchecked Sendable {
         var used = 0
         while true {
             if pending == nil {
-                errno = 0
-                pending = Glibc.readdir(stream)
-                if pending == nil {
-                    if errno != 0 && used == 0 { return .failure(Errno(rawValue: errno)) }
-                    break
+                switch Syscall.readdir(stream) {
+                case .success(let entry?):
+                    pending = entry
+                case .success(nil):
+                    return .success(used)
+                case .failure(let e):
+                    // Entries already in the buffer go out; the error comes
+                    // with the next call, as getdents reports it.
+                    return used == 0 ? .failure(e) : .success(used)
                 }
             }
             let entry = pending!

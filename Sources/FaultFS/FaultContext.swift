@@ -70,17 +70,16 @@ struct DurabilityState: ~Copyable {
 
     mutating func pin(_ inode: Inode) {
         if pinned[inode.key] == nil {
-            let copy = dup(inode.fd)
-            if copy >= 0 { pinned[inode.key] = copy }
+            if case .success(let copy) = Syscall.run({ dup(inode.fd) }) { pinned[inode.key] = copy }
         }
     }
 
     mutating func unpin(_ key: InodeKey) {
-        if let fd = pinned.removeValue(forKey: key) { _ = close(fd) }
+        if let fd = pinned.removeValue(forKey: key) { Syscall.close(fd) }
     }
 
     mutating func unpinAll() {
-        for fd in pinned.values { _ = close(fd) }
+        for fd in pinned.values { Syscall.close(fd) }
         pinned.removeAll()
     }
 }

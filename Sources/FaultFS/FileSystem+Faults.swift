@@ -83,7 +83,7 @@ extension FileSystem {
         let decision = faults.engine.decide(op, path: path(), caller: caller(req), offset: Int64(offset), length: length)
         if decision.delayNanoseconds > 0 {
             leader.yield()
-            sleepPrecisely(decision.delayNanoseconds)
+            Syscall.sleep(nanoseconds: decision.delayNanoseconds)
         }
         return decision.effect
     }
@@ -173,7 +173,7 @@ extension FileSystem {
         guard !ranges.isEmpty else { return }
         let readFD = Syscall.run { Glibc.open(inode.procPath, O_RDONLY | O_CLOEXEC) }
         guard case .success(let rfd) = readFD else { return }
-        defer { _ = close(rfd) }
+        defer { Syscall.close(rfd) }
         saveOldBytes(faults, inode.key, fd: rfd, ranges)
     }
 
@@ -193,7 +193,7 @@ extension FileSystem {
 
     private func readThroughProc(_ fd: Int32, _ bytes: inout [UInt8], _ range: Range<Int64>) -> Int {
         guard case .success(let rfd) = Syscall.run({ Glibc.open("/proc/self/fd/\(fd)", O_RDONLY | O_CLOEXEC) }) else { return 0 }
-        defer { _ = close(rfd) }
+        defer { Syscall.close(rfd) }
         let n = bytes.withUnsafeMutableBytes { buffer in
             Syscall.count { pread(rfd, buffer.baseAddress, buffer.count, Int(range.lowerBound)) }
         }
@@ -233,14 +233,12 @@ extension FileSystem {
     /// Removes the stash directory and what is in it: once unmounted, no
     /// crash can need an unlinked file back.
     func removeStash() {
-        guard let faults, let dir = Glibc.opendir(faults.stashDirectory) else { return }
-        while let entry = Glibc.readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { _ = unlinkat(dirfd(dir), name, 0) }
+        guard let faults, case .success(let dir) = Syscall.pointer({ Glibc.opendir(faults.stashDirectory) }) else { return }
+        while case .success(let entry?) = Syscall.readdir(dir) {
+            let name = cfuse_dirent_name(entry)!
+            if strcmp(name, ".") != 0 && strcmp(name, "..") != 0 { _ = Syscall.run { unlinkat(dirfd(dir), name, 0) } }
         }
-        closedir(dir)
+        Syscall.closedir(dir)
         _ = Syscall.run { Glibc.rmdir(faults.stashDirectory) }
     }
 
@@ -278,7 +276,7 @@ extension FileSystem {
                 return (actions, pinned)
             }
             UndoRunner(fs: self, pinned: pinned).run(actions)
-            for fd in pinned.values { _ = close(fd) }
+            for fd in pinned.values { Syscall.close(fd) }
         }
         invalidatePages()
         let names = cachedNames()
@@ -302,7 +300,7 @@ extension FileSystem {
         // Without a pinned descriptor the runner reaches the file through
         // the inode table, where this open file's inode still is.
         UndoRunner(fs: self, pinned: pinned).run(actions)
-        for fd in pinned.values { _ = close(fd) }
+        for fd in pinned.values { Syscall.close(fd) }
         invalidate([inode])
     }
 
@@ -391,10 +389,3 @@ func splitPath(_ path: String) -> (directory: String, name: String) {
     return (String(path[..<slash]), String(path[path.index(after: slash)...]))
 }
 
-/// Sleeps for an injected delay: nanosleep, resumed after signals, so the
-/// caller waits the full time.
-func sleepPrecisely(_ nanoseconds: UInt64) {
-    var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
-    var remaining = timespec()
-    while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
-}

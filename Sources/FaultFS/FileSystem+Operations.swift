@@ -247,13 +247,13 @@ extension FileSystem {
         let targeted = !path.isEmpty && isTargeted(path)
         let flags = (fi.pointee.flags | O_CREAT | O_CLOEXEC) & ~O_NOFOLLOW
         var existed = stat()
-        let isNew = tracksDurability && fstatat(dir.fd, name, &existed, AT_SYMLINK_NOFOLLOW) != 0
+        let isNew = tracksDurability && Syscall.run({ fstatat(dir.fd, name, &existed, AT_SYMLINK_NOFOLLOW) }).errno != nil
         let opened = asCaller(req) { Syscall.run { openat(dir.fd, name, flags, mode) } }
         guard case .success(let fd) = opened else { return reply(req, opened.errno!) }
         if isNew { logCreation(dir, name, directory: false) }
         switch lookup(parent: dir, name: name) {
         case .failure(let e):
-            _ = close(fd)
+            Syscall.close(fd)
             reply(req, e)
         case .success(let (inode, st)):
             if !path.isEmpty { rememberPath(inode, path) }
@@ -317,7 +317,7 @@ extension FileSystem {
         }
         // The process dies with exactly `stored` bytes written: killed before
         // it can see (and act on) the reply.
-        if let victim { _ = kill(victim, SIGKILL) }
+        if let victim { _ = Syscall.run { kill(victim, SIGKILL) } }
         if file.directIO, case .success(let n) = result, n > 0 { dropPrivilegeBits(file, req) }
         switch result {
         case .success(let n): fuse_reply_write(req, reported ?? n)
@@ -349,7 +349,7 @@ extension FileSystem {
         // Closing a duplicate reports what close() of the caller's descriptor
         // would (NFS-style deferred write errors) without closing ours.
         switch Syscall.run({ dup(file.fd) }) {
-        case .success(let copy): replyResult(req, Syscall.run { close(copy) })
+        case .success(let copy): replyResult(req, Syscall.close(copy).map { 0 })
         case .failure(let e): reply(req, e)
         }
     }
@@ -385,10 +385,10 @@ extension FileSystem {
         if faultsArmed, answerGenericEffect(req, fault(.opendir, req, inode: inode)) { return }
         let opened = Syscall.run { openat(inode.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         guard case .success(let fd) = opened else { return reply(req, opened.errno!) }
-        guard let stream = fdopendir(fd) else {
-            let e = Errno(rawValue: errno)
-            _ = close(fd)
-            return reply(req, e)
+        let streamed = Syscall.pointer { fdopendir(fd) }
+        guard case .success(let stream) = streamed else {
+            Syscall.close(fd)
+            return reply(req, streamed.errno!)
         }
         let handle = DirectoryHandle(stream: stream, inode: inode)
         fi.pointee.fh = UInt64(UInt(bitPattern: Unmanaged.passRetained(handle).toOpaque()))

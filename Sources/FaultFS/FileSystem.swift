@@ -116,11 +116,11 @@ final class FileSystem: Sendable {
         guard case .success(let fd) = opened else { return .failure(opened.errno!) }
         var st = stat()
         if case .failure(let e) = Syscall.run({ fstatat(fd, "", &st, cfuse_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) }) {
-            _ = close(fd)
+            Syscall.close(fd)
             return .failure(e)
         }
         let (inode, adopted) = inodes.reference(fd: fd, st: st)
-        if !adopted { _ = close(fd) }
+        if !adopted { Syscall.close(fd) }
         return .success((inode, st))
     }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CFuse
+import SystemCalls
 import Synchronization
 
 /// Every node the kernel holds a lookup reference to, keyed by backing identity.
@@ -70,7 +71,7 @@ final class InodeTable: Sendable {
             }
             return nil
         }
-        if let released { _ = close(released.fd) }
+        if let released { Syscall.close(released.fd) }
     }
 
     /// Every inode the kernel holds now, for cache invalidation.

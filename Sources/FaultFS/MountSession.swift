@@ -52,7 +52,7 @@ public enum FaultFSServer {
         }
         var rootStat = stat()
         if case .failure(let e) = Syscall.run({ fstatat(rootFD, "", &rootStat, cfuse_AT_EMPTY_PATH) }) {
-            _ = close(rootFD)
+            Syscall.close(rootFD)
             return .failure(.backingInaccessible(config.backing, reason: e.description))
         }
 
@@ -61,7 +61,7 @@ public enum FaultFSServer {
             let engine = config.replay.map { FaultEngine(replaying: $0, clock: SystemClock()) }
                 ?? FaultEngine(seed: config.plan?.seed ?? config.seed, clock: SystemClock(), resolver: ProcCallerResolver())
             if let plan = config.plan {
-                do { _ = try engine.arm(plan) } catch { _ = close(rootFD); return .failure(.planRejected(error.description)) }
+                do { _ = try engine.arm(plan) } catch { Syscall.close(rootFD); return .failure(.planRejected(error.description)) }
             }
             // A replayed crash needs the writes before it logged, as in the
             // recorded run where its rule was armed.
@@ -77,7 +77,7 @@ public enum FaultFSServer {
         let userdata = Unmanaged.passRetained(fs)
         defer {
             userdata.release()
-            _ = close(rootFD)
+            Syscall.close(rootFD)
         }
 
         var ops = LowLevelOperations.make()
@@ -197,7 +197,7 @@ public enum FaultFSServer {
         let path = "/sys/fs/fuse/connections/\(connection)/abort"
         guard case .success(let fd) = Syscall.run({ open(path, O_WRONLY | O_CLOEXEC) }) else { return }
         _ = Syscall.count { write(fd, "1", 1) }
-        _ = close(fd)
+        Syscall.close(fd)
     }
 }
 

@@ -63,7 +63,7 @@ public enum MountTable {
 /// Reads a small file (a /proc or /sys entry) whole.
 func readWholeFile(_ path: String) -> String? {
     guard case .success(let fd) = Syscall.run({ open(path, O_RDONLY | O_CLOEXEC) }) else { return nil }
-    defer { _ = close(fd) }
+    defer { Syscall.close(fd) }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while true {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CFuse
+import SystemCalls
 
 /// An open regular file: the real descriptor and the inode it belongs to.
 ///
@@ -60,7 +61,7 @@ final class OpenFile: Sendable {
                 if let unregister { passthrough.unregister(unregister) }
             }
         }
-        _ = close(fd)
+        Syscall.close(fd)
     }
 
     @inline(__always)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CFuse
 import SystemCalls
 import SystemPackage
 
@@ -59,7 +60,7 @@ enum Preflight {
         case .failure(let e):
             return .failure(.deviceNotPermitted(config.fuseDevice, reason: e.description))
         case .success(let fd):
-            _ = close(fd)
+            Syscall.close(fd)
         }
 
         if findFusermount() == nil { return .failure(.fusermountMissing) }
@@ -67,21 +68,26 @@ enum Preflight {
     }
 
     static func canonical(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
+        guard case .success(let resolved) = Syscall.pointer({ realpath(path, nil) }) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
     }
 
     static func isEmptyDirectory(_ path: String) -> Result<Bool, Errno> {
-        guard let dir = opendir(path) else { return .failure(Errno(rawValue: errno)) }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+        let opened = Syscall.pointer { opendir(path) }
+        guard case .success(let dir) = opened else { return .failure(opened.errno!) }
+        defer { Syscall.closedir(dir) }
+        while true {
+            switch Syscall.readdir(dir) {
+            case .failure(let e):
+                return .failure(e)
+            case .success(nil):
+                return .success(true)
+            case .success(let entry?):
+                let name = String(cString: cfuse_dirent_name(entry))
+                if name != "." && name != ".." { return .success(false) }
             }
-            if name != "." && name != ".." { return .success(false) }
         }
-        return .success(true)
     }
 
     /// libfuse needs fusermount3 to watch the mount for `auto_unmount`, the

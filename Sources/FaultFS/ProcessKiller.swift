@@ -1,7 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CFuse
 import FaultEngine
+import SystemCalls
 
 /// Finds the processes a crash rule names and signals them.
 enum ProcessKiller {
@@ -28,18 +30,16 @@ enum ProcessKiller {
     }
 
     static func signal(_ pids: [Int32], _ signal: Int32) {
-        for pid in pids { _ = Glibc.kill(pid, signal) }
+        // ESRCH (the process is gone already) is the only expected failure.
+        for pid in pids { _ = Syscall.run { Glibc.kill(pid, signal) } }
     }
 
     private static func allPids() -> [Int32] {
-        guard let dir = opendir("/proc") else { return [] }
-        defer { closedir(dir) }
+        guard case .success(let dir) = Syscall.pointer({ opendir("/proc") }) else { return [] }
+        defer { Syscall.closedir(dir) }
         var pids: [Int32] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if let pid = Int32(name) { pids.append(pid) }
+        while case .success(let entry?) = Syscall.readdir(dir) {
+            if let pid = Int32(String(cString: cfuse_dirent_name(entry))) { pids.append(pid) }
         }
         return pids
     }
@@ -55,8 +55,8 @@ struct ProcCallerResolver: CallerResolver {
 
     func executable(of pid: Int32) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = Glibc.readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
+        let read = Syscall.count { Glibc.readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1) }
+        guard case .success(let n) = read, n > 0 else { return nil }
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -63,7 +63,7 @@ struct UndoRunner {
         let pathFD = pinned[file] ?? fs.inodes.find(file)?.fd
         guard let pathFD else { return }
         guard case .success(let fd) = Syscall.run({ Glibc.open("/proc/self/fd/\(pathFD)", O_WRONLY | O_CLOEXEC) }) else { return }
-        defer { _ = close(fd) }
+        defer { Syscall.close(fd) }
         body(fd)
     }
 
@@ -72,17 +72,16 @@ struct UndoRunner {
     private func withParent(_ path: String, _ body: (Int32, String) -> Void) {
         let parts = path.split(separator: "/").map(String.init)
         guard let name = parts.last, name != "..", name != "." else { return }
-        var dir = dup(fs.inodes.root.fd)
-        guard dir >= 0 else { return }
+        guard case .success(var dir) = Syscall.run({ dup(fs.inodes.root.fd) }) else { return }
         for part in parts.dropLast() {
-            guard part != "..", part != "." else { _ = close(dir); return }
+            guard part != "..", part != "." else { Syscall.close(dir); return }
             let next = Syscall.run { openat(dir, part, cfuse_O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-            _ = close(dir)
+            Syscall.close(dir)
             guard case .success(let fd) = next else { return }
             dir = fd
         }
         body(dir, name)
-        _ = close(dir)
+        Syscall.close(dir)
     }
 }
 

@@ -30,7 +30,7 @@ extension FaultFSServer {
         var trimmed = path
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
         if trimmed.hasPrefix("/") { return trimmed }
-        guard let cwd = getcwd(nil, 0) else { return trimmed }
+        guard case .success(let cwd) = Syscall.pointer({ getcwd(nil, 0) }) else { return trimmed }
         defer { free(cwd) }
         return String(cString: cwd) + "/" + trimmed
     }

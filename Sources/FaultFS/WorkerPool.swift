@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CFuse
+import SystemCalls
 import Synchronization
 
 /// The threads that read requests from /dev/fuse and answer them, as a
@@ -59,7 +60,7 @@ final class WorkerPool: Sendable {
         let deadline = monotonicNanoseconds() + nanoseconds
         while !allStopped {
             if monotonicNanoseconds() >= deadline { return false }
-            usleep(2000)
+            Syscall.sleep(nanoseconds: 2_000_000)
         }
         return true
     }
@@ -69,8 +70,8 @@ final class WorkerPool: Sendable {
     func interrupt() {
         let all = threads.withLock { $0 }
         while !allStopped {
-            for thread in all { pthread_kill(thread, SIGUSR2) }
-            usleep(10_000)
+            for thread in all { _ = Syscall.direct { pthread_kill(thread, SIGUSR2) } }
+            Syscall.sleep(nanoseconds: 10_000_000)
         }
     }
 
@@ -106,7 +107,7 @@ final class WorkerPool: Sendable {
     private func finishOne() {
         if running.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
             // Wake the main thread, which waits for signals only.
-            kill(getpid(), SIGUSR1)
+            _ = Syscall.run { kill(getpid(), SIGUSR1) }
         }
     }
 
@@ -114,7 +115,8 @@ final class WorkerPool: Sendable {
         var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         let deadline = monotonicNanoseconds() + spinNanoseconds
         repeat {
-            if poll(&descriptor, 1, 0) != 0 { return }
+            // A ready device, or an error the next read will report.
+            if Syscall.run({ poll(&descriptor, 1, 0) }) != .success(0) { return }
         } while monotonicNanoseconds() < deadline
     }
 }
@@ -140,7 +142,8 @@ final class LeaderToken: @unchecked Sendable {
 
     /// Waits for the token; false if a signal interrupted the wait.
     func acquire() -> Bool {
-        guard sem_wait(semaphore) == 0 else { return false }
+        // Not retried: SIGUSR2 interrupts the wait to stop a worker.
+        guard case .success = Syscall.interruptible({ sem_wait(semaphore) }) else { return false }
         holder.store(UInt(pthread_self()), ordering: .releasing)
         return true
     }
@@ -150,7 +153,7 @@ final class LeaderToken: @unchecked Sendable {
     func yield() {
         let me = UInt(pthread_self())
         guard holder.compareExchange(expected: me, desired: 0, ordering: .acquiringAndReleasing).exchanged else { return }
-        sem_post(semaphore)
+        _ = Syscall.run { sem_post(semaphore) }
     }
 }
 

@@ -9,7 +9,11 @@ import SystemPackage
 ///
 /// Every system call is made through these functions so that EINTR is
 /// retried in exactly one spot and errno leaves as a typed `Errno` value,
-/// never as a global read later by someone else.
+/// never as a global read later by someone else. Two kinds of call keep
+/// EINTR on purpose: `interruptible` waits, where the signal is the point,
+/// and the hooks that stand in for libfuse's own device I/O
+/// (FaultFS/Passthrough.swift), which must return -1 and errno as libfuse
+/// expects.
 public enum Syscall {
     /// Runs a call that returns -1 and sets errno on failure.
     @inline(__always)
@@ -78,6 +82,55 @@ extension Syscall {
         if Glibc.close(fd) == 0 { return .success(()) }
         #else
         if Musl.close(fd) == 0 { return .success(()) }
+        #endif
+        let code = errno
+        return code == EINTR ? .success(()) : .failure(Errno(rawValue: code))
+    }
+}
+
+extension Syscall {
+    /// Runs a call once, without retrying EINTR: for the few waits where an
+    /// interrupting signal is the point (a worker woken to stop).
+    @inline(__always)
+    public static func interruptible(_ call: () -> Int32) -> Result<Int32, Errno> {
+        let result = call()
+        if result != -1 { return .success(result) }
+        return .failure(Errno(rawValue: errno))
+    }
+
+    /// Sleeps for the whole duration: a signal does not cut it short, the
+    /// sleep resumes with the time that was left.
+    public static func sleep(nanoseconds: UInt64) {
+        var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+    }
+
+    /// The next entry of a directory stream: nil at the end, a failure if
+    /// reading the directory failed (readdir reports both as NULL, told
+    /// apart only by errno).
+    @inline(__always)
+    public static func readdir(_ stream: OpaquePointer) -> Result<UnsafeMutablePointer<dirent>?, Errno> {
+        errno = 0
+        #if canImport(Glibc)
+        if let entry = Glibc.readdir(stream) { return .success(entry) }
+        #else
+        if let entry = Musl.readdir(stream) { return .success(entry) }
+        #endif
+        return errno == 0 ? .success(nil) : .failure(Errno(rawValue: errno))
+    }
+}
+
+extension Syscall {
+    /// Closes a directory stream and its descriptor, never retrying, for the
+    /// reason `close` gives.
+    @inline(__always)
+    @discardableResult
+    public static func closedir(_ stream: OpaquePointer) -> Result<Void, Errno> {
+        #if canImport(Glibc)
+        if Glibc.closedir(stream) == 0 { return .success(()) }
+        #else
+        if Musl.closedir(stream) == 0 { return .success(()) }
         #endif
         let code = errno
         return code == EINTR ? .success(()) : .failure(Errno(rawValue: code))
