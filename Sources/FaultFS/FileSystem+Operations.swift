@@ -258,7 +258,7 @@ extension FileSystem {
         case .success(let (inode, st)):
             if !path.isEmpty { rememberPath(inode, path) }
             var entry = makeEntryParam(inode, st, targeted: targeted)
-            OpenFile.store(makeHandle(fd: fd, inode: inode, flags: flags, targeted: targeted, fi), in: fi)
+            OpenFile.store(makeHandle(fd: fd, inode: inode, flags: flags, targeted: targeted, creating: true, fi), in: fi)
             if fuse_reply_create(req, &entry, fi) != 0 {
                 inodes.forget(inode, count: 1)
                 OpenFile.release(fi)
