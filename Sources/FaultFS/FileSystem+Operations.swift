@@ -100,6 +100,16 @@ extension FileSystem {
             }
             if case .failure(let e) = r { return reply(req, e) }
         }
+        let changes = FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID | FUSE_SET_ATTR_SIZE
+            | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME
+        if valid & changes == 0 {
+            // chown(path, -1, -1) reaches us with nothing to change, but
+            // natively it still marks the change time (ext4 and tmpfs do;
+            // pjdfstest chown/00.t checks it). The same no-op chown on the
+            // backing file does exactly that.
+            let r = Syscall.run { fchownat(inode.fd, "", uid_t.max, gid_t.max, cfuse_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) }
+            if case .failure(let e) = r { return reply(req, e) }
+        }
         replyAttributes(req, inode, fi, timeout: isTargeted(inode: inode) ? 0 : cache.attrTimeout)
     }
 

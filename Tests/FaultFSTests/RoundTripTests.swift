@@ -212,6 +212,26 @@ extension MountTests {
             }
         }
 
+        @Test("chown(-1, -1) changes nothing but marks the change time, as natively")
+        func chownNoChangeMarksCtime() throws {
+            try withMount { fs in
+                try must(FS.writeFile(fs.path("f"), "x"), "create f")
+                try must(FS.writeFile(fs.scratch + "/native", "x"), "create the native file")
+                // Two calls 20 ms apart on each side: the second one's ctime
+                // must be later, through the mount as on the backing's
+                // filesystem (ext4 and tmpfs record nanoseconds).
+                for path in [fs.path("f"), fs.scratch + "/native"] {
+                    let before = try must(FS.stat(path), "stat \(path)")
+                    usleep(20_000)
+                    try must(FS.chown(path, uid_t.max, gid_t.max), "chown -1 -1 \(path)")
+                    let after = try must(FS.stat(path), "stat \(path) after chown")
+                    let moved = (after.st_ctim.tv_sec, after.st_ctim.tv_nsec) > (before.st_ctim.tv_sec, before.st_ctim.tv_nsec)
+                    #expect(moved, "ctime of \(path): \(before.st_ctim) then \(after.st_ctim)")
+                    #expect(after.st_uid == before.st_uid && after.st_gid == before.st_gid)
+                }
+            }
+        }
+
         @Test("fallocate: allocate, keep size, punch a hole")
         func fallocate() throws {
             try withMount { fs in
