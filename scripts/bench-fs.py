@@ -887,9 +887,12 @@ def machine_facts(args) -> dict:
 
 def summarize(results: list, targets_order: list[str]) -> list[dict]:
     groups: dict[tuple, dict[str, list[float]]] = {}
+    by_rep: dict[tuple, dict[int, dict[str, float]]] = {}
     for r in results:
         groups.setdefault((r["backing"], r["metric"]), {}).setdefault(
             r["target"], []).append(r["value"])
+        by_rep.setdefault((r["backing"], r["metric"]), {}).setdefault(
+            r["rep"], {})[r["target"]] = r["value"]
     out = []
     for (backing, metric), per in groups.items():
         row = {"backing": backing, "metric": metric, "targets": {}}
@@ -913,6 +916,20 @@ def summarize(results: list, targets_order: list[str]) -> list[dict]:
             "faultbench+100rules/faultbench": ratio("faultbench+100rules", "faultbench"),
             "faultbench-daemon/bindfs": ratio("faultbench-daemon", "bindfs"),
         }
+        # Paired: the ratio within each repetition, whose targets ran one
+        # right after the other. When the backing's speed drifts during the
+        # run (on this VM's ext4, file creation swings between 30 µs and
+        # 1 ms), a ratio of medians can pair a fast run of one target with
+        # a slow run of another; the per-repetition ratios do not.
+        row["paired_ratios"] = {}
+        for a, b in (("faultbench", "bindfs"), ("faultbench", "native"),
+                     ("faultbench-daemon", "bindfs")):
+            pairs = [v[a] / v[b] for v in by_rep[(backing, metric)].values()
+                     if a in v and b in v and v[b]]
+            if pairs:
+                row["paired_ratios"][f"{a}/{b}"] = {
+                    "median": statistics.median(pairs), "min": min(pairs),
+                    "max": max(pairs), "n": len(pairs)}
         out.append(row)
     return out
 
@@ -968,6 +985,11 @@ def print_table(summary: list[dict], units: dict, targets_order: list[str],
                 v = r["ratios"].get(rc)
                 line += f" {(f'{v:.2f}' if v is not None else '-'):>{w_r}}"
             print(line)
+        paired = [(r["metric"], r["paired_ratios"]["faultbench/bindfs"]) for r in rows
+                  if "faultbench/bindfs" in r.get("paired_ratios", {})]
+        if paired:
+            print("paired fb/bindfs, median of per-repetition ratios (min-max): " + "; ".join(
+                f"{m} {p['median']:.2f} ({p['min']:.2f}-{p['max']:.2f})" for m, p in paired))
     print()
 
 
@@ -1187,6 +1209,9 @@ def main(argv=None) -> int:
             "small-files": "create+write 4 KiB+close, stat, unlink for each file; "
                            "files per second over the whole cycle",
             "ratios": "ratio of medians; higher is better for every metric",
+            "paired_ratios": "per repetition, the ratio of the two targets' values in that "
+                             "repetition (they ran back to back); median, min, max over the "
+                             "repetitions",
         },
         "backings": backing_info,
         "units": units,
