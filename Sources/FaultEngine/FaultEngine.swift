@@ -42,6 +42,25 @@ public final class FaultEngine: Sendable {
         }
     }
 
+    /// Whether any armed rule, or the replayed trace, could match a path
+    /// below `directory` (mount-relative, "" for the root), judged as
+    /// `mayTarget(path:)` is. When false, `mayTarget(path:)` is false for
+    /// every path in that directory and below, until `rulesGeneration`
+    /// changes: a caller may skip the engine for names in it.
+    public func mayTarget(below directory: String) -> Bool {
+        guard isArmed else { return false }
+        if directory.isEmpty { return true }
+        var base = directory + "/"
+        return base.withUTF8 { utf8 in
+            state.withLock { state in
+                if let replay = state.replay, replay.targets.contains(where: { $0.path.utf8.starts(with: utf8) }) {
+                    return true
+                }
+                return state.prefilter.anyMayMatch(below: utf8)
+            }
+        }
+    }
+
     /// Creates an engine with no rules.
     /// - Parameters:
     ///   - seed: The run seed; each rule's stream derives from it and the rule's name.

@@ -111,6 +111,36 @@ extension FileSystem {
         return may
     }
 
+    /// Whether any armed rule can match a name in directory `dir` or below,
+    /// cached per directory as `mayBeTargeted` is. When false, a call that
+    /// names a child (lookup, create, unlink, ...) skips the engine, and the
+    /// child's own verdict is known without reading its path: with 100
+    /// idle rules, creating and removing small files no longer builds a path
+    /// and takes the engine's lock for every name.
+    func mayTargetChildren(of dir: Inode) -> Bool {
+        guard let faults else { return false }
+        let rules = faults.engine.rulesGeneration
+        let renames = faults.renameGeneration.load(ordering: .acquiring)
+        if let known = dir.childVerdict.withLock({ $0 }), known.rules == rules, known.renames == renames {
+            return known.mayMatch
+        }
+        let may = faults.engine.mayTarget(below: path(of: dir))
+        dir.childVerdict.withLock { $0 = (rules, renames, may) }
+        return may
+    }
+
+    /// Gives `inode`, just found in `dir`, the directory's verdict when it
+    /// says no rule can reach anything below it. The verdict keeps the
+    /// generations it was judged in, so if rules were armed meanwhile it is
+    /// stale for the child as for the directory, and judged again.
+    func inheritVerdict(_ inode: Inode, from dir: Inode) {
+        guard let known = dir.childVerdict.withLock({ $0 }), !known.mayMatch else { return }
+        inode.verdict.withLock { $0 = known }
+        // Nothing below a directory that no rule can reach is reachable
+        // either: its own children are settled too.
+        inode.childVerdict.withLock { $0 = known }
+    }
+
     /// Whether a rule targets this inode, so the kernel must not cache it.
     func isTargeted(inode: Inode) -> Bool {
         faultsArmed && mayBeTargeted(inode) && isTargeted(path(of: inode))

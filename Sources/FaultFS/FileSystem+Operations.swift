@@ -12,6 +12,11 @@ extension FileSystem {
     func lookup(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>) {
         let dir = inodes.inode(parent)
         guard faultsArmed else { return replyEntry(req, lookup(parent: dir, name: name)) }
+        guard mayTargetChildren(of: dir) else {
+            let found = lookup(parent: dir, name: name)
+            if case .success(let (inode, _)) = found { inheritVerdict(inode, from: dir) }
+            return replyEntry(req, found)
+        }
         let path = childPath(dir, name)
         if answerGenericEffect(req, fault(.lookup, req, path: path)) { return }
         let found = lookup(parent: dir, name: name)
@@ -162,7 +167,9 @@ extension FileSystem {
     func unlink(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>) {
         if let bad = checkName(name) { return reply(req, bad) }
         let dir = inodes.inode(parent)
-        if faultsArmed, answerGenericEffect(req, fault(.unlink, req, path: childPath(dir, name))) { return }
+        if faultsArmed, mayTargetChildren(of: dir), answerGenericEffect(req, fault(.unlink, req, path: childPath(dir, name))) {
+            return
+        }
         let stashed = tracksDurability ? stash(parent: dir, name: name) : nil
         let result = Syscall.run { unlinkat(dir.fd, name, 0) }
         if case .success = result, tracksDurability, let faults {
@@ -175,7 +182,9 @@ extension FileSystem {
     func rmdir(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>) {
         if let bad = checkName(name) { return reply(req, bad) }
         let dir = inodes.inode(parent)
-        if faultsArmed, answerGenericEffect(req, fault(.rmdir, req, path: childPath(dir, name))) { return }
+        if faultsArmed, mayTargetChildren(of: dir), answerGenericEffect(req, fault(.rmdir, req, path: childPath(dir, name))) {
+            return
+        }
         let result = Syscall.run { unlinkat(dir.fd, name, AT_REMOVEDIR) }
         if case .success = result, tracksDurability, let faults {
             let path = childPath(dir, name)
@@ -200,7 +209,8 @@ extension FileSystem {
                 _ newparent: fuse_ino_t, _ newname: UnsafePointer<CChar>, _ flags: UInt32) {
         if let bad = checkName(name) ?? checkName(newname) { return reply(req, bad) }
         let fromDir = inodes.inode(parent), toDir = inodes.inode(newparent)
-        if faultsArmed, answerGenericEffect(req, fault(.rename, req, path: childPath(fromDir, name))) { return }
+        if faultsArmed, mayTargetChildren(of: fromDir),
+           answerGenericEffect(req, fault(.rename, req, path: childPath(fromDir, name))) { return }
         var paths: (from: String, to: String)?
         var replaced: String?
         if tracksDurability {
@@ -266,7 +276,7 @@ extension FileSystem {
             Syscall.close(fd)
             reply(req, e)
         case .success(let (inode, st)):
-            if !path.isEmpty { rememberPath(inode, path) }
+            if !path.isEmpty { rememberPath(inode, path) } else if faultsArmed { inheritVerdict(inode, from: dir) }
             var entry = makeEntryParam(inode, st, targeted: targeted)
             OpenFile.store(makeHandle(fd: fd, inode: inode, flags: flags, targeted: targeted, creating: true, fi), in: fi)
             if fuse_reply_create(req, &entry, fi) != 0 {
@@ -548,7 +558,7 @@ extension FileSystem {
     /// - Returns: nil once the request was answered; otherwise the new
     ///   name's path, computed once, while rules are armed ("" when not).
     private func creationFault(_ op: FSOperation, _ req: fuse_req_t, _ dir: Inode, _ name: UnsafePointer<CChar>) -> String? {
-        guard faultsArmed else { return "" }
+        guard faultsArmed, mayTargetChildren(of: dir) else { return "" }
         let path = childPath(dir, name)
         return answerGenericEffect(req, fault(op, req, path: path)) ? nil : path
     }
@@ -557,7 +567,10 @@ extension FileSystem {
     /// the new inode's first fault check needs no readlink.
     private func replyCreated(_ req: fuse_req_t, _ dir: Inode, _ name: UnsafePointer<CChar>, path: String) {
         let found = lookup(parent: dir, name: name)
-        guard !path.isEmpty else { return replyEntry(req, found) }
+        guard !path.isEmpty else {
+            if faultsArmed, case .success(let (inode, _)) = found { inheritVerdict(inode, from: dir) }
+            return replyEntry(req, found)
+        }
         if case .success(let (inode, _)) = found { rememberPath(inode, path) }
         replyEntry(req, found, targeted: isTargeted(path))
     }

@@ -35,6 +35,9 @@ final class Inode: @unchecked Sendable {
     /// Whether any armed rule may match this inode's path, as of the rule
     /// and rename generations it was judged in.
     let verdict = Mutex<(rules: UInt64, renames: UInt64, mayMatch: Bool)?>(nil)
+    /// For a directory: whether any armed rule may match a path below it,
+    /// judged in the same generations.
+    let childVerdict = Mutex<(rules: UInt64, renames: UInt64, mayMatch: Bool)?>(nil)
     /// How this file's open handles are served, which the kernel requires
     /// to agree (see `Passthrough`).
     let openModes = Mutex(OpenModes())

@@ -119,3 +119,52 @@ struct TargetingTests {
         #expect(throws: PlanError.self) { try engine.arm(FaultRule(.lostWrite, name: "same")) }
     }
 }
+
+/// `mayTarget(below:)` lets FaultFS skip the engine for every name in a
+/// directory; it must never say no where `mayTarget(path:)` would say yes
+/// for a path in it.
+struct DirectoryVerdictTests {
+    @Test func judgesByTheLiteralStartOfEachGlob() throws {
+        let (engine, _) = try makeEngine(
+            FaultRule(.errno(ErrnoChoice(5)), path: .of("nomatch/1/**"), operations: [.write]),
+            FaultRule(.errno(ErrnoChoice(5)), path: .of("a/b*"), operations: [.read]))
+        #expect(engine.mayTarget(below: ""), "the root holds every path")
+        #expect(engine.mayTarget(below: "nomatch"))
+        #expect(engine.mayTarget(below: "nomatch/1"))
+        #expect(engine.mayTarget(below: "nomatch/1/deep/er"))
+        #expect(!engine.mayTarget(below: "nomatch/2"))
+        #expect(!engine.mayTarget(below: "nomatch/10"), "'nomatch/10/' does not start with 'nomatch/1/'")
+        #expect(engine.mayTarget(below: "a"))
+        #expect(!engine.mayTarget(below: "ab"))
+        #expect(!engine.mayTarget(below: "small-0"))
+        #expect(!engine.mayTarget(below: "a/c"))
+    }
+
+    @Test func aGlobStartingWithAWildcardReachesEveryDirectory() throws {
+        let (engine, _) = try makeEngine(FaultRule(.errno(ErrnoChoice(5)), path: .of("**/x.db"), operations: [.write]))
+        #expect(engine.mayTarget(below: "any/where"))
+    }
+
+    @Test func noRulesNoTargets() throws {
+        let (engine, _) = try makeEngine()
+        #expect(!engine.mayTarget(below: "d"))
+        #expect(!engine.mayTarget(below: ""))
+    }
+
+    @Test("never no where a path in the directory may match", arguments: [1, 2, 3])
+    func neverHidesAPath(seed: UInt64) throws {
+        let globs = ["nomatch/1/**", "a/b*", "logs/*.txt", "x", "x/y/z", "d?/e", "data/[ab]/f"]
+        let (engine, _) = try makeEngine(seed: seed, FaultRule(.errno(ErrnoChoice(5)), path: .of(globs[Int(seed) % globs.count]), operations: [.read]),
+                                         FaultRule(.errno(ErrnoChoice(5)), path: .of(globs[(Int(seed) + 3) % globs.count]), operations: [.read]))
+        var random = RandomStream(seed: seed)
+        let parts = ["a", "b", "bb", "x", "y", "z", "d1", "e", "logs", "nomatch", "1", "10", "data", "f", "t.txt"]
+        for _ in 0..<5_000 {
+            let depth = 1 + Int(random.next() % 4)
+            let path = (0..<depth).map { _ in parts[Int(random.next() % UInt64(parts.count))] }
+            let directory = path.dropLast().joined(separator: "/")
+            if engine.mayTarget(path: path.joined(separator: "/")) {
+                #expect(engine.mayTarget(below: directory), "\(path.joined(separator: "/")) may match, so its directory '\(directory)' must")
+            }
+        }
+    }
+}
