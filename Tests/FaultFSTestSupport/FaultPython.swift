@@ -31,9 +31,24 @@ public enum FaultPython {
 
     /// A Python prelude for the child scripts: `call(f)` runs `f()` and
     /// returns its result (bytes as hex, an int or str as is, anything else
-    /// as "ok"), or the errno name (e.g. "ENOENT") it failed with.
+    /// as "ok"), or the errno name (e.g. "ENOENT") it failed with;
+    /// `ctl(sock, request)` sends one request over a mount's control socket
+    /// from the child itself (so it lands between the child's own calls)
+    /// and returns the parsed answer.
     public static let prelude = """
-        import errno, json, os, sys, time
+        import errno, json, os, socket, sys, time
+        def ctl(sock, request):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(sock)
+            s.sendall((json.dumps(request) + "\\n").encode())
+            answer = b""
+            while not answer.endswith(b"\\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise OSError(errno.ECONNRESET, "the control socket closed before answering")
+                answer += chunk
+            s.close()
+            return json.loads(answer)
         def call(f):
             try:
                 r = f()

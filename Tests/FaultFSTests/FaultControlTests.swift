@@ -31,17 +31,9 @@ extension MountTests {
                 // comes only after the kernel dropped what it cached; an fd
                 // opened before the arm no longer reads cached pages.
                 let got = try T.child("""
-                    import socket
                     p, sock = sys.argv[1], sys.argv[2]
                     def arm(plan):
-                        s = socket.socket(socket.AF_UNIX)
-                        s.connect(sock)
-                        s.sendall((json.dumps({"op": "arm", "plan": plan}) + "\\n").encode())
-                        answer = b""
-                        while not answer.endswith(b"\\n"):
-                            answer += s.recv(65536)
-                        s.close()
-                        return "armed" if json.loads(answer)["ok"] else "refused"
+                        return "armed" if ctl(sock, {"op": "arm", "plan": plan})["ok"] else "refused"
                     out = {}
                     for n in sys.argv[3:]:
                         first = call(lambda: os.stat(p + "/" + n))
@@ -70,22 +62,14 @@ extension MountTests {
                 // cached, not direct-I/O, descriptor), reads under the rule,
                 // then clears it.
                 let got = try T.child("""
-                    import socket
                     p, sock = sys.argv[1], sys.argv[2]
-                    def ctl(request):
-                        s = socket.socket(socket.AF_UNIX)
-                        s.connect(sock)
-                        s.sendall((json.dumps(request) + "\\n").encode())
-                        answer = b""
-                        while not answer.endswith(b"\\n"):
-                            answer += s.recv(65536)
-                        s.close()
-                        reply = json.loads(answer)
+                    def request(r):
+                        reply = ctl(sock, r)
                         return "ok" if reply["ok"] else reply["error"]
                     fd = os.open(p + "/f", os.O_RDONLY)
-                    armed = ctl({"op": "arm", "plan": "rules:\\n  - {fault: corrupt-read, path: f, mode: zero}\\n"})
+                    armed = request({"op": "arm", "plan": "rules:\\n  - {fault: corrupt-read, path: f, mode: zero}\\n"})
                     under = os.pread(fd, 100, 0)
-                    cleared = ctl({"op": "clear"})
+                    cleared = request({"op": "clear"})
                     # Another process reads while this one still holds its descriptor.
                     import subprocess
                     other = subprocess.run([sys.executable, "-c", "import sys; print(open(sys.argv[1], 'rb').read().hex())", p + "/f"],

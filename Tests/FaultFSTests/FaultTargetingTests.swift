@@ -39,17 +39,9 @@ extension MountTests {
                 // rule can reach other/ (its verdict and its children's are
                 // cached); then rules for names in it are armed.
                 let got = try T.child("""
-                    import socket
                     p, sock = sys.argv[1], sys.argv[2]
                     def arm(plan):
-                        s = socket.socket(socket.AF_UNIX)
-                        s.connect(sock)
-                        s.sendall((json.dumps({"op": "arm", "plan": plan}) + "\\n").encode())
-                        answer = b""
-                        while not answer.endswith(b"\\n"):
-                            answer += s.recv(65536)
-                        s.close()
-                        return json.loads(answer)["ok"]
+                        return ctl(sock, {"op": "arm", "plan": plan})["ok"]
                     out = {"keep": call(lambda: open(p + "/keep/k", "rb").read())}
                     for n in ("other/a", "other/b", "other/sub/c"):
                         with open(p + "/" + n, "w") as f: f.write("data")

@@ -58,27 +58,17 @@ extension MountTests {
             let data = T.pattern(8192, salt: 3)
             _ = try withFaultMount(arguments: ["--passthrough"], setup: { b in try T.put(b, "f", data) }) { m in
                 let got = try T.child("""
-                    import socket
                     p, sock = sys.argv[1], sys.argv[2]
-                    def ctl(request):
-                        s = socket.socket(socket.AF_UNIX)
-                        s.connect(sock)
-                        s.sendall((json.dumps(request) + "\\n").encode())
-                        answer = b""
-                        while not answer.endswith(b"\\n"):
-                            answer += s.recv(65536)
-                        s.close()
-                        return json.loads(answer)
                     out = {}
                     early = os.open(p + "/f", os.O_RDONLY)
-                    armed = ctl({"op": "arm", "plan": "rules:\\n  - {fault: errno, errno: EIO, ops: [read], path: f}\\n"})
+                    armed = ctl(sock, {"op": "arm", "plan": "rules:\\n  - {fault: errno, errno: EIO, ops: [read], path: f}\\n"})
                     out["passthrough_open"] = armed["passthrough_open"]
                     out["early"] = call(lambda: os.pread(early, 64, 0))
                     # While the early handle is open the kernel allows only
                     # passthrough for this inode: the new open joins it.
                     joined = os.open(p + "/f", os.O_RDONLY)
                     out["joined"] = call(lambda: os.pread(joined, 64, 0))
-                    out["forced"] = ctl({"op": "counters"})["passthrough"]["forced"]
+                    out["forced"] = ctl(sock, {"op": "counters"})["passthrough"]["forced"]
                     os.close(joined)
                     os.close(early)
                     later = os.open(p + "/f", os.O_RDONLY)
@@ -135,26 +125,16 @@ extension MountTests {
                 try T.put(b, "g", data)
             }) { m in
                 let got = try T.child("""
-                    import socket
                     p, sock = sys.argv[1], sys.argv[2]
-                    def ctl(request):
-                        s = socket.socket(socket.AF_UNIX)
-                        s.connect(sock)
-                        s.sendall((json.dumps(request) + "\\n").encode())
-                        answer = b""
-                        while not answer.endswith(b"\\n"):
-                            answer += s.recv(65536)
-                        s.close()
-                        return json.loads(answer)
                     def granted():
-                        return ctl({"op": "counters"})["passthrough"]["granted"]
+                        return ctl(sock, {"op": "counters"})["passthrough"]["granted"]
                     out = {}
                     # A crash rule (on another file) makes every write count
                     # for durability: no passthrough while it is armed.
-                    ctl({"op": "arm", "plan": "rules:\\n  - {fault: power-loss, path: other, ops: [fsync]}\\n"})
+                    ctl(sock, {"op": "arm", "plan": "rules:\\n  - {fault: power-loss, path: other, ops: [fsync]}\\n"})
                     cached = os.open(p + "/f", os.O_RDWR)
                     out["g0"] = granted()
-                    ctl({"op": "clear"})
+                    ctl(sock, {"op": "clear"})
                     # The page-cache handle is still open: a new open of the
                     # same file must not ask for passthrough (the kernel
                     # would fail it with EIO), another file may.
