@@ -5,6 +5,7 @@ import CFuse
 import FaultEngine
 import SystemCalls
 import SystemPackage
+import Synchronization
 import Foundation
 
 /// How the filesystem asks the fault engine before an operation, and carries
@@ -100,15 +101,7 @@ extension FileSystem {
     }
 
     func mayBeTargeted(_ inode: Inode) -> Bool {
-        guard let faults else { return false }
-        let rules = faults.engine.rulesGeneration
-        let renames = faults.renameGeneration.load(ordering: .acquiring)
-        if let known = inode.verdict.withLock({ $0 }), known.rules == rules, known.renames == renames {
-            return known.mayMatch
-        }
-        let may = faults.engine.mayTarget(path: path(of: inode))
-        inode.verdict.withLock { $0 = (rules, renames, may) }
-        return may
+        judged(inode.verdict, of: inode) { engine, path in engine.mayTarget(path: path) }
     }
 
     /// Whether any armed rule can match a name in directory `dir` or below,
@@ -118,14 +111,23 @@ extension FileSystem {
     /// idle rules, creating and removing small files no longer builds a path
     /// and takes the engine's lock for every name.
     func mayTargetChildren(of dir: Inode) -> Bool {
+        judged(dir.childVerdict, of: dir) { engine, path in engine.mayTarget(below: path) }
+    }
+
+    /// The verdict cached in `slot` while it is current; otherwise `judge`'s
+    /// answer for the inode's path, cached with the generations read before
+    /// judging (so a change during the judgement leaves it stale, not wrong).
+    @inline(__always)
+    private func judged(_ slot: borrowing Mutex<Verdict?>, of inode: Inode,
+                        _ judge: (FaultEngine, String) -> Bool) -> Bool {
         guard let faults else { return false }
         let rules = faults.engine.rulesGeneration
         let renames = faults.renameGeneration.load(ordering: .acquiring)
-        if let known = dir.childVerdict.withLock({ $0 }), known.rules == rules, known.renames == renames {
+        if let known = slot.withLock({ $0 }), known.rules == rules, known.renames == renames {
             return known.mayMatch
         }
-        let may = faults.engine.mayTarget(below: path(of: dir))
-        dir.childVerdict.withLock { $0 = (rules, renames, may) }
+        let may = judge(faults.engine, path(of: inode))
+        slot.withLock { $0 = Verdict(rules: rules, renames: renames, mayMatch: may) }
         return may
     }
 

@@ -32,12 +32,10 @@ final class Inode: @unchecked Sendable {
     /// The mount-relative path last computed for this inode, with the rename
     /// generation it was computed in; only used while fault rules are armed.
     let cachedPath = Mutex<(generation: UInt64, path: String)?>(nil)
-    /// Whether any armed rule may match this inode's path, as of the rule
-    /// and rename generations it was judged in.
-    let verdict = Mutex<(rules: UInt64, renames: UInt64, mayMatch: Bool)?>(nil)
-    /// For a directory: whether any armed rule may match a path below it,
-    /// judged in the same generations.
-    let childVerdict = Mutex<(rules: UInt64, renames: UInt64, mayMatch: Bool)?>(nil)
+    /// Whether any armed rule may match this inode's path.
+    let verdict = Mutex<Verdict?>(nil)
+    /// For a directory: whether any armed rule may match a path below it.
+    let childVerdict = Mutex<Verdict?>(nil)
     /// How this file's open handles are served, which the kernel requires
     /// to agree (see `Passthrough`).
     let openModes = Mutex(OpenModes())
@@ -54,6 +52,14 @@ final class Inode: @unchecked Sendable {
     /// `/proc/self/fd/N`: how calls that cannot take an O_PATH descriptor
     /// (open, chmod, truncate, xattrs) reach the same file.
     var procPath: String { "/proc/self/fd/\(fd)" }
+}
+
+/// A cached "may an armed rule match here?", valid only while the rule and
+/// rename generations are those it was judged in.
+struct Verdict: Sendable {
+    var rules: UInt64
+    var renames: UInt64
+    var mayMatch: Bool
 }
 
 /// The open handles of one inode by how the kernel serves their data.
