@@ -251,9 +251,12 @@ extension FileSystem {
         if flags & O_TRUNC != 0 { logTruncate(inode, newSize: 0) }
         switch Syscall.run({ Glibc.open(inode.procPath, flags | O_CLOEXEC) }) {
         case .success(let fd):
-            OpenFile.store(makeHandle(fd: fd, inode: inode, flags: flags, targeted: targeted, fi), in: fi)
+            let handle = makeHandle(fd: fd, inode: inode, flags: flags, targeted: targeted, fi)
+            OpenFile.store(handle, in: fi)
             if fuse_reply_open(req, fi) != 0 { OpenFile.release(fi) }
-            passthrough.cancelPendingReply()
+            // The reply patch is spent once sent; this covers a reply libfuse
+            // failed to build.
+            if handle.mode == .passthrough { passthrough.cancelPendingReply() }
         case .failure(let e):
             reply(req, e)
         }
@@ -278,12 +281,13 @@ extension FileSystem {
         case .success(let (inode, st)):
             if !path.isEmpty { rememberPath(inode, path) } else if faultsArmed { inheritVerdict(inode, from: dir) }
             var entry = makeEntryParam(inode, st, targeted: targeted)
-            OpenFile.store(makeHandle(fd: fd, inode: inode, flags: flags, targeted: targeted, creating: true, fi), in: fi)
+            let handle = makeHandle(fd: fd, inode: inode, flags: flags, targeted: targeted, creating: true, fi)
+            OpenFile.store(handle, in: fi)
             if fuse_reply_create(req, &entry, fi) != 0 {
                 inodes.forget(inode, count: 1)
                 OpenFile.release(fi)
             }
-            passthrough.cancelPendingReply()
+            if handle.mode == .passthrough { passthrough.cancelPendingReply() }
         }
     }
 

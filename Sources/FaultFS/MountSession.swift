@@ -104,7 +104,7 @@ public enum FaultFSServer {
             return .failure(.mountFailed(mountpoint: config.mountpoint))
         }
         // Before the first request is read: the hooks must see INIT.
-        if config.usesPassthrough && !fs.passthrough.install(on: session) {
+        if fs.passthrough.wanted && !fs.passthrough.install(on: session) {
             fuse_session_unmount(session)
             return .failure(.mountFailed(mountpoint: config.mountpoint))
         }

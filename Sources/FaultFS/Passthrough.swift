@@ -3,6 +3,8 @@ import Glibc
 #endif
 import CFuse
 import Synchronization
+import SystemCalls
+import SystemPackage
 
 /// FUSE passthrough for files no fault rule can reach.
 ///
@@ -121,20 +123,22 @@ final class Passthrough: Sendable {
     /// be (then the open is served by the daemon as before).
     func register(_ fd: Int32) -> Int32? {
         guard isAvailable else { return nil }
-        let id = cfuse_backing_open(device.load(ordering: .acquiring), fd)
-        if id > 0 { return id }
-        let error = errno
-        // EPERM: not CAP_SYS_ADMIN; EOPNOTSUPP/ENOTTY: no kernel support.
-        // ELOOP (a stacked backing filesystem) and EINVAL (a file without
-        // read_iter) are about this file only.
-        if error == EPERM || error == EOPNOTSUPP || error == ENOTTY {
-            unavailable.store(true, ordering: .relaxed)
+        switch Syscall.run({ cfuse_backing_open(device.load(ordering: .acquiring), fd) }) {
+        case .success(let id):
+            return id
+        case .failure(let e):
+            // EPERM: not CAP_SYS_ADMIN; EOPNOTSUPP/ENOTTY: no kernel
+            // support. ELOOP (a stacked backing filesystem) and EINVAL (a
+            // file without read_iter) are about this file only.
+            if e == .notPermitted || e == .notSupported || e == .inappropriateIOCTLForDevice {
+                unavailable.store(true, ordering: .relaxed)
+            }
+            return nil
         }
-        return nil
     }
 
     func unregister(_ backingID: Int32) {
-        _ = cfuse_backing_close(device.load(ordering: .acquiring), backingID)
+        _ = Syscall.run { cfuse_backing_close(device.load(ordering: .acquiring), backingID) }
     }
 
     /// The next reply this thread sends answers an open in passthrough.
