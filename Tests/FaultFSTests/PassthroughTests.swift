@@ -173,15 +173,22 @@ extension MountTests {
             }
         }
 
-        @Test("--no-passthrough on a plain mount serves every read through the daemon, with the same bytes")
-        func turnedOff() throws {
+        @Test("a plain mount reads in passthrough (no READ reaches the daemon); --no-passthrough sends every read through it, with the same bytes")
+        func plainMountAndTurnedOff() throws {
             let data = T.pattern(100_000, salt: 2)
-            try withTemporaryDirectory("pt-off") { dir in
-                let backing = try dir.makeDirectory("backing"), mnt = try dir.makeDirectory("mnt")
-                try T.put(backing, "f", data)
-                try withMount(backing: backing, mountPoint: mnt, arguments: ["--no-passthrough"]) { fs in
-                    let got = try T.child("print(json.dumps({'r': open(sys.argv[1], 'rb').read().hex()}))", [fs.path("f")])
-                    T.expectSame(T.bytes(hex: got["r"] as? String ?? ""), data)
+            // libfuse's --debug output names every request the daemon gets:
+            // the one observable a plain mount (no control socket) offers.
+            for (arguments, readsReachDaemon) in [(["--debug"], false), (["--debug", "--no-passthrough"], true)] {
+                try withTemporaryDirectory("pt-off") { dir in
+                    let backing = try dir.makeDirectory("backing"), mnt = try dir.makeDirectory("mnt")
+                    try T.put(backing, "f", data)
+                    try withMount(backing: backing, mountPoint: mnt, arguments: arguments) { fs in
+                        let got = try T.child("print(json.dumps({'r': open(sys.argv[1], 'rb').read().hex()}))", [fs.path("f")])
+                        T.expectSame(T.bytes(hex: got["r"] as? String ?? ""), data, "\(arguments)")
+                        let log = fs.stderr
+                        #expect(log.contains("opcode: OPEN"), "the debug log shows requests at all: \(arguments)")
+                        #expect(log.contains("opcode: READ") == readsReachDaemon, "READ requests with \(arguments)")
+                    }
                 }
             }
         }
