@@ -73,13 +73,7 @@ public func withFaultMount<T>(
         let backing = try directory.makeDirectory("backing")
         let mnt = try directory.makeDirectory("mnt")
         try setup(backing)
-        var options = ["--control", directory.path("ctl.sock"), "--trace", directory.path("trace.jsonl")]
-        var planPath: String? = nil
-        if let plan {
-            planPath = directory.path("plan.yaml")
-            try must(FS.writeFile(planPath!, plan), "write the plan file")
-            options += ["--plan", planPath!]
-        }
+        let (options, planPath) = try faultMountOptions(in: directory, plan: plan)
         let value = try withMount(backing: backing, mountPoint: mnt, arguments: options + arguments) { fs in
             try body(FaultMount(fs: fs, directory: directory, control: FaultControlClient(socketPath: directory.path("ctl.sock")),
                                 tracePath: directory.path("trace.jsonl"), planPath: planPath))
@@ -94,6 +88,17 @@ public func withFaultMount<T>(
         try? directory.remove()
         throw error
     }
+}
+
+/// The options every fault mount gets (`--control` and `--trace` in
+/// `directory`), and `--plan` with `plan` written to plan.yaml when given.
+func faultMountOptions(in directory: TemporaryDirectory, plan: String?) throws -> (options: [String], planPath: String?) {
+    var options = ["--control", directory.path("ctl.sock"), "--trace", directory.path("trace.jsonl")]
+    guard let plan else { return (options, nil) }
+    let planPath = directory.path("plan.yaml")
+    try must(FS.writeFile(planPath, plan), "write the plan file")
+    options += ["--plan", planPath]
+    return (options, planPath)
 }
 
 /// Every regular file below `root` (relative path -> bytes), and every

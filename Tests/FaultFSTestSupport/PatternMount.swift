@@ -16,13 +16,7 @@ public func withAsyncFaultMount<T>(
         let backing = try directory.makeDirectory("backing")
         let mnt = try directory.makeDirectory("mnt")
         try setup(backing)
-        var options = ["--control", directory.path("ctl.sock"), "--trace", directory.path("trace.jsonl")]
-        var planPath: String? = nil
-        if let plan {
-            planPath = directory.path("plan.yaml")
-            try must(FS.writeFile(planPath!, plan), "write the plan file")
-            options += ["--plan", planPath!]
-        }
+        let (options, planPath) = try faultMountOptions(in: directory, plan: plan)
         let fs = try MountedFS.mount(backing: backing, at: mnt, arguments: options + arguments, scratch: directory.path)
         let value: T
         do {
