@@ -87,8 +87,9 @@ final class WorkerPool: Sendable {
             if !leader.isHeldByCaller {
                 // Interrupted (shutdown's SIGUSR2): look at the exit flag again.
                 guard leader.acquire() else { continue }
+                // The session may have ended while this worker waited.
+                if fuse_session_exited(se) != 0 { break }
             }
-            if fuse_session_exited(se) != 0 { break }
             if spinNanoseconds > 0 { spinUntilReady(fd) }
             let received = fuse_session_receive_buf(se, &buffer)
             if received == -EINTR || received == -EAGAIN { continue }
