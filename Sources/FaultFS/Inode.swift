@@ -75,4 +75,21 @@ struct OpenModes: Sendable {
     var passthrough = 0
     /// The backing file registered for this inode while `passthrough > 0`.
     var backingID: Int32 = 0
+
+    /// Uncounts a released handle; returns the backing file to unregister
+    /// when it was the last one in passthrough.
+    mutating func release(_ mode: OpenFile.Mode) -> Int32? {
+        switch mode {
+        case .direct:
+            return nil
+        case .cached:
+            cached -= 1
+            return nil
+        case .passthrough:
+            passthrough -= 1
+            guard passthrough == 0 else { return nil }
+            defer { backingID = 0 }
+            return backingID
+        }
+    }
 }

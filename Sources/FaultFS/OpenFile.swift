@@ -15,7 +15,7 @@ final class OpenFile: Sendable {
     let appends: Bool
     let mode: Mode
     /// Where a passthrough open gives its backing file back.
-    private let passthrough: Passthrough?
+    private let passthrough: Passthrough
 
     /// How the kernel serves this handle's reads and writes.
     enum Mode: Sendable {
@@ -33,7 +33,7 @@ final class OpenFile: Sendable {
     var directIO: Bool { mode == .direct }
 
     /// A handle whose mode is already counted in `inode.openModes`.
-    init(fd: Int32, inode: Inode, flags: Int32, mode: Mode, passthrough: Passthrough?) {
+    init(fd: Int32, inode: Inode, flags: Int32, mode: Mode, passthrough: Passthrough) {
         self.fd = fd
         self.inode = inode
         self.appends = flags & O_APPEND != 0
@@ -44,23 +44,10 @@ final class OpenFile: Sendable {
     /// Runs after the kernel released the handle (or never got it), so the
     /// count it lowers never drops below the kernel's.
     deinit {
-        switch mode {
-        case .direct:
-            break
-        case .cached:
-            inode.openModes.withLock { $0.cached -= 1 }
-        case .passthrough:
-            let unregister: Int32? = inode.openModes.withLock { modes in
-                modes.passthrough -= 1
-                guard modes.passthrough == 0 else { return nil }
-                defer { modes.backingID = 0 }
-                return modes.backingID
-            }
-            if let passthrough {
-                passthrough.active.subtract(1, ordering: .relaxed)
-                if let unregister { passthrough.unregister(unregister) }
-            }
+        if mode != .direct, let unused = inode.openModes.withLock({ $0.release(mode) }) {
+            passthrough.unregister(unused)
         }
+        if mode == .passthrough { passthrough.active.subtract(1, ordering: .relaxed) }
         Syscall.close(fd)
     }
 
