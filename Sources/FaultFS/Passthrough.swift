@@ -34,6 +34,8 @@ final class Passthrough: Sendable {
     /// (no permission, not supported): stop trying.
     private let unavailable = Atomic<Bool>(false)
     private let offered = Atomic<Bool>(false)
+    /// INIT has been answered: later requests need no look.
+    private let initialized = Atomic<Bool>(false)
     private let device = Atomic<Int32>(-1)
     /// Per-thread: the reply the current handler is about to send that
     /// needs patching (see `Pending`).
@@ -69,6 +71,7 @@ final class Passthrough: Sendable {
 
     /// Called from the INIT handler, before libfuse sends its reply.
     func prepareInitReply() {
+        initialized.store(true, ordering: .relaxed)
         guard wanted, offered.load(ordering: .acquiring) else { return }
         pthread_setspecific(slot, Pending.initReply.pointer)
     }
@@ -100,7 +103,9 @@ final class Passthrough: Sendable {
         return fuse_session_custom_io(session, &io, fd) == 0
     }
 
+    /// Looks at requests until INIT is answered (INIT is the kernel's first).
     fileprivate func noteRequest(_ buffer: UnsafeRawPointer, _ length: Int) {
+        if initialized.load(ordering: .relaxed) { return }
         if cfuse_init_offers_passthrough(buffer, length) == 1 {
             offered.store(true, ordering: .releasing)
         }
