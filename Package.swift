@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // libfuse3, found through pkg-config; the shim header re-exports what
@@ -56,14 +57,38 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
+        // What an executor receives and answers: the task JSON, the claim,
+        // the environment. Built-in and external executors share it, so it
+        // depends on nothing.
+        .target(name: "ExecutorContract"),
+        // The results document as Codable values with a schema version: what
+        // a run writes and everything after it (figures, reports) reads.
+        .target(name: "Results", dependencies: ["ExecutorContract"]),
+        // Pure statistics over a results document: rates, intervals, tests.
+        .target(name: "Figures", dependencies: ["Results"]),
+        // Scenarios, the trial runner, the oracle; it drives `faultbench
+        // mount` as a child process through its control socket.
         .target(
             name: "Harness",
-            dependencies: ["FaultFS"]
+            dependencies: [
+                "FaultFS", "FaultEngine", "SystemCalls", "ExecutorContract", "Results", "Figures",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The built-in executors: one binary, `off` or `on` by its first
+        // argument; it starts in milliseconds because it links no FUSE.
+        .executableTarget(
+            name: "faultbench-executor",
+            dependencies: [
+                "ExecutorContract", "ExecutionPatterns",
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
         .executableTarget(
             name: "faultbench",
             dependencies: [
-                "Harness", "FaultFS", "FaultEngine",
+                "Harness", "FaultFS", "FaultEngine", "Results", "Figures",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -82,6 +107,8 @@ let package = Package(
             path: "Tests/PatternProbe"
         ),
         .testTarget(name: "FaultEngineTests", dependencies: ["FaultEngine"]),
+        .testTarget(name: "FiguresTests", dependencies: ["Figures", "Results"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Results", "ExecutorContract", "FaultFSTestSupport", "SystemCalls"]),
         .testTarget(name: "FaultFSTests", dependencies: ["FaultFS", "FaultFSTestSupport", "SystemCalls"]),
         .testTarget(name: "ExecutionPatternsTests", dependencies: ["ExecutionPatterns", "FaultFSTestSupport"]),
     ]

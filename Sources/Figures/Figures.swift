@@ -1,0 +1,1 @@
+// The Figures module: pure statistics over a results document.

@@ -1,1 +1,0 @@
-// The Harness module; see DESIGN.md for its role.
