@@ -71,7 +71,7 @@ let package = Package(
         .target(
             name: "Harness",
             dependencies: [
-                "FaultFS", "FaultEngine", "SystemCalls", "ExecutorContract", "Results", "Figures",
+                "FaultFS", "FaultEngine", "SystemCalls", "ExecutorContract", "Results", "Figures", "ExecutionPatterns",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -88,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "faultbench",
             dependencies: [
-                "Harness", "FaultFS", "FaultEngine", "Results", "Figures",
+                "Harness", "FaultFS", "FaultEngine", "Results", "Figures", "SystemCalls",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -108,8 +108,8 @@ let package = Package(
         ),
         .testTarget(name: "FaultEngineTests", dependencies: ["FaultEngine"]),
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "Results"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Results", "ExecutorContract", "FaultFSTestSupport", "SystemCalls"]),
-        .testTarget(name: "FaultFSTests", dependencies: ["FaultFS", "FaultFSTestSupport", "SystemCalls"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Results", "ExecutorContract", "FaultFSTestSupport", "SystemCalls", "FaultEngine", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "FaultFSTests", dependencies: ["FaultFS", "FaultFSTestSupport", "SystemCalls", "FaultEngine", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "ExecutionPatternsTests", dependencies: ["ExecutionPatterns", "FaultFSTestSupport"]),
     ]
 )

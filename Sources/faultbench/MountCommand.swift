@@ -1,6 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import FaultEngine
 import FaultFS
+import SystemCalls
 
 struct MountCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,6 +36,11 @@ struct MountCommand: ParsableCommand {
     @Flag(help: "Detach from the terminal once mounted.")
     var daemon = false
 
+    @Flag(help: ArgumentHelp(
+        "End (and so unmount) when the process that started this one ends.",
+        discussion: "For a harness that runs the mount as its child: even if the harness is killed, the mount goes with it."))
+    var exitWithParent = false
+
     @Flag(help: "Print every FUSE request (libfuse's debug output).")
     var debug = false
 
@@ -44,6 +53,12 @@ struct MountCommand: ParsableCommand {
     }
 
     func run() throws {
+        if exitWithParent {
+            // SIGTERM takes the ordinary way out: unmount, then exit.
+            if case .failure(let e) = ProcessControl.exitWithParent(signal: SIGTERM) {
+                throw Failure("cannot tie the mount to its parent process: \(e).")
+            }
+        }
         var config = MountConfiguration(backing: backing, mountpoint: mountpoint)
         config.threads = threads
         config.spinMicroseconds = spin

@@ -1,0 +1,333 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ExecutorContract
+import FaultEngine
+import Figures
+import Foundation
+import Results
+import SystemCalls
+
+/// What `faultbench run` was asked to do.
+public struct RunConfiguration: Sendable {
+    public var scenarios: [Scenario]
+    public var seed: UInt64
+    /// Trials per arm for every scenario; nil keeps each scenario's own count.
+    public var trialsPerArm: Int?
+    public var warmup: Int = 1
+    /// Concurrent trials; nil picks from the suite (see `defaultJobs`).
+    public var jobs: Int?
+    /// The command of each arm.
+    public var executors: [Arm: [String]]
+    /// The `faultbench` binary that serves the mount.
+    public var faultbenchBinary: String
+    public var resultsDirectory: String
+    /// Where the backing directory, mount point and socket go; a new temporary directory when nil.
+    public var workDirectory: String?
+    public var scenarioGlob: String?
+    /// A journal to continue (`--resume`).
+    public var resume: String?
+    public var failureMix: FailureMix = .seed
+    /// Receives the plain progress lines and notices.
+    public var say: @Sendable (String) -> Void
+
+    public init(scenarios: [Scenario], seed: UInt64, executors: [Arm: [String]], faultbenchBinary: String,
+                resultsDirectory: String, say: @escaping @Sendable (String) -> Void) {
+        self.scenarios = scenarios
+        self.seed = seed
+        self.executors = executors
+        self.faultbenchBinary = faultbenchBinary
+        self.resultsDirectory = resultsDirectory
+        self.say = say
+    }
+
+    /// More trials than cores when most scenarios wait on injected delays
+    /// (or on a hang's timeout): a waiting trial leaves its core idle.
+    public static func defaultJobs(for scenarios: [Scenario]) -> Int {
+        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let waiting = scenarios.filter { scenario in
+            scenario.faults.rules.contains { if case .delay = $0.fault { true } else { false } }
+        }.count
+        return waiting * 2 > scenarios.count ? cores * 2 : cores
+    }
+}
+
+/// The end of a run.
+public struct RunOutcome: Sendable {
+    public var result: RunResult
+    public var resultPath: String
+    public var journalPath: String
+    /// Why the run stopped early, if it did (Ctrl-C, a dead mount).
+    public var stoppedBecause: String?
+}
+
+/// Runs a suite of scenarios against both arms on one mount and writes the results document.
+public enum HarnessRun {
+    public static func execute(_ configuration: RunConfiguration) -> Result<RunOutcome, HarnessError> {
+        var config = configuration
+        guard !config.scenarios.isEmpty else {
+            return .failure(HarnessError("no scenario to run; check --scenarios and --scenario."))
+        }
+        for arm in Arm.allCases where config.executors[arm]?.isEmpty ?? true {
+            return .failure(HarnessError("no executor command for the \(arm.rawValue) arm."))
+        }
+        let warmup = config.warmup
+        let records = config.scenarios.map(scenarioRecord)
+
+        // Resume: the journal fixes the run; the scenarios must be the same files.
+        var resumed: (Journal, Journal.Header, [TrialRecord])?
+        if let path = config.resume {
+            switch Journal.resume(at: path) {
+            case .failure(let error): return .failure(error)
+            case .success(let value): resumed = value
+            }
+            let header = resumed!.1
+            guard header.scenarios.map(\.id) == records.map(\.id), header.scenarios.map(\.sha256) == records.map(\.sha256) else {
+                return .failure(HarnessError("the scenarios differ from the ones run \(header.runID) started with; resume with the same scenario files and --scenario."))
+            }
+            config.seed = header.seed
+            config.trialsPerArm = header.options.trials
+        }
+        let seed = config.seed
+        let trialsPerArm = config.trialsPerArm
+        let plan = TrialPlan.make(scenarios: config.scenarios, trialsPerArm: trialsPerArm, warmup: warmup, seed: seed)
+        let jobs = max(1, config.jobs ?? RunConfiguration.defaultJobs(for: config.scenarios))
+
+        // The work directory: backing, mount point, socket, the daemon's log.
+        let work: String
+        if let given = config.workDirectory {
+            work = given
+        } else {
+            var template = Array((NSTemporaryDirectory() + "/faultbench-run-XXXXXX").utf8CString)
+            guard case .success = Syscall.pointer({ mkdtemp(&template) }) else {
+                return .failure(HarnessError("cannot create a temporary directory for the mount."))
+            }
+            work = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        let backing = work + "/backing", mountpoint = work + "/mnt"
+        for directory in [backing, mountpoint, config.resultsDirectory] {
+            if case .failure(let e) = Syscall.run({ mkdir(directory, 0o755) }), e != .fileExists {
+                return .failure(HarnessError("cannot create '\(directory)': \(e)."))
+            }
+        }
+        defer { if config.workDirectory == nil { try? FileManager.default.removeItem(atPath: work) } }
+
+        // Signals: SIGPIPE ignored (an executor may close its stdin early);
+        // SIGINT, SIGTERM and SIGHUP blocked in every thread and taken by one
+        // waiting thread, which asks the run to stop after the trials in flight.
+        signal(SIGPIPE, SIG_IGN)
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&stopSignals, s) }
+        var previousMask = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &stopSignals, &previousMask)
+        defer { pthread_sigmask(SIG_SETMASK, &previousMask, nil) }
+        _ = ProcessControl.becomeSubreaper()
+
+        let mount: RunMount
+        switch RunMount.start(binary: config.faultbenchBinary, backing: backing, mountpoint: mountpoint, workDirectory: work, seed: seed) {
+        case .failure(let error): return .failure(error)
+        case .success(let value): mount = value
+        }
+        defer { mount.stop() }
+
+        let startedAt = resumed?.1.startedAt ?? ISO8601DateFormatter().string(from: Date())
+        let runID = resumed?.1.runID ?? Self.runID(seed: seed)
+        let options = RunOptions(
+            trials: trialsPerArm ?? -1, jobs: jobs, scenarioGlob: config.scenarioGlob,
+            executors: Dictionary(uniqueKeysWithValues: config.executors.map { ($0.key.rawValue, $0.value) }), warmup: warmup)
+        let environment = resumed?.1.environment ?? EnvironmentProbe.probe(mountArguments: mount.arguments, backing: backing)
+        let journal: Journal
+        var done: [TrialRecord] = []
+        if let resumed {
+            journal = resumed.0
+            done = resumed.2
+        } else {
+            let header = Journal.Header(runID: runID, startedAt: startedAt, seed: seed, options: options,
+                                        environment: environment, scenarios: records, failureMix: config.failureMix)
+            switch Journal.create(at: config.resultsDirectory + "/" + runID + ".journal.jsonl", header: header) {
+            case .failure(let error): return .failure(error)
+            case .success(let value): journal = value
+            }
+        }
+        defer { journal.close() }
+
+        // A resumed run continues in directories no earlier trial used.
+        let doneIndices = Set(done.map(\.index))
+        let todo = plan.filter { !doneIndices.contains($0.index) }
+        var inherited = ProcessInfo.processInfo.environment
+        inherited.removeValue(forKey: ExecutorEnvironment.trial)
+        let runner = TrialRunner(mount: mount, traces: TraceRouter(mount: mount), strays: StrayProcesses(),
+                                 executors: config.executors, environment: inherited)
+        let progress = Progress(plan: plan, scenarios: config.scenarios, alreadyDone: done.count, output: config.say)
+        let state = RunState(todo: todo)
+        let signalWatcher = SignalWatcher(signals: stopSignals, state: state)
+        signalWatcher.start()
+        defer { signalWatcher.stop() }
+
+        let begin = Monotonic.now
+        let scenarios = config.scenarios
+        let workers = min(jobs, max(1, todo.count))
+        let finished = DispatchSemaphore(value: 0)
+        for _ in 0..<workers {
+            Thread.detachNewThread {
+                while let trial = state.next() {
+                    let result = runner.run(trial, of: scenarios[trial.scenario])
+                    state.finish(trial.id)
+                    runner.strays.sweep { state.isFinished($0) }
+                    switch result.flatMap({ record in mount.checkAlive().map { record } }) {
+                    case .failure(let error):
+                        // Nothing from this trial on is counted: the filesystem under it is gone or not answering.
+                        state.stop(because: error.description)
+                    case .success(let record):
+                        guard state.accept(record) else { continue }
+                        journal.record(record)
+                        progress.finished(record)
+                    }
+                }
+                finished.signal()
+            }
+        }
+        for _ in 0..<workers { finished.wait() }
+        let wall = Monotonic.now - begin
+        progress.end()
+        runner.strays.sweep { _ in true }
+
+        let trials = (done + state.accepted).sorted { $0.index < $1.index }
+        let complete = state.stopReason == nil && trials.count == plan.count
+        let new = state.accepted.filter { !$0.warmup }
+        let overheads = new.map(\.overhead).sorted()
+        let timing = RunTiming(
+            wallSeconds: wall, trialsPerSecond: wall > 0 ? Double(state.accepted.count) / wall : 0,
+            overheadMedian: Self.quantile(overheads, 0.5), overheadP90: Self.quantile(overheads, 0.9))
+        var result = RunResult(
+            runID: runID, complete: complete, startedAt: startedAt,
+            finishedAt: ISO8601DateFormatter().string(from: Date()), seed: seed, options: options,
+            environment: environment, scenarios: records, trials: trials, failureMix: resumed?.1.failureMix ?? config.failureMix,
+            timing: timing, figures: nil)
+        result.figures = FigureComputation.compute(result)
+        let path = config.resultsDirectory + "/" + runID + ".json"
+        if case .failure(let error) = ResultFile.write(result, to: path) { return .failure(error) }
+        return .success(RunOutcome(result: result, resultPath: path, journalPath: journal.path, stoppedBecause: state.stopReason))
+    }
+
+    static func runID(seed: UInt64) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date()) + "-s\(seed)"
+    }
+
+    static func scenarioRecord(_ scenario: Scenario) -> ScenarioRecord {
+        ScenarioRecord(id: scenario.id, title: scenario.title, description: scenario.description,
+                       patterns: scenario.patterns, file: scenario.file, sha256: scenario.sha256,
+                       control: scenario.isControl, timeout: scenario.timeout, rerun: scenario.rerun)
+    }
+
+    /// A quantile by linear interpolation between order statistics (R's type 7); 0 for no values.
+    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        let position = q * Double(sorted.count - 1)
+        let low = Int(position.rounded(.down)), high = min(low + 1, sorted.count - 1)
+        return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
+    }
+}
+
+/// The shared state of a run's workers.
+final class RunState: @unchecked Sendable {
+    // @unchecked: every var is only touched with `lock` held.
+    private let lock = NSLock()
+    private var todo: [PlannedTrial]
+    private var position = 0
+    private var finished: Set<String> = []
+    private(set) var accepted: [TrialRecord] = []
+    private var reason: String?
+
+    init(todo: [PlannedTrial]) { self.todo = todo }
+
+    /// The next trial to run, or nil when all are taken or the run stops.
+    func next() -> PlannedTrial? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard reason == nil, position < todo.count else { return nil }
+        position += 1
+        return todo[position - 1]
+    }
+
+    func finish(_ id: String) {
+        lock.lock()
+        finished.insert(id)
+        lock.unlock()
+    }
+
+    func isFinished(_ id: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return finished.contains(id)
+    }
+
+    /// Keeps a trial's record unless the run has already stopped: after a
+    /// failure of the filesystem, no later verdict can be trusted.
+    func accept(_ record: TrialRecord) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard reason == nil else { return false }
+        accepted.append(record)
+        return true
+    }
+
+    func stop(because text: String) {
+        lock.lock()
+        if reason == nil { reason = text }
+        lock.unlock()
+    }
+
+    var stopReason: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return reason
+    }
+}
+
+/// Waits for the stop signals the run blocked, and turns the first into a
+/// request to stop after the trials in flight.
+final class SignalWatcher: @unchecked Sendable {
+    // @unchecked: `running` is an atomic flag read by the watcher thread.
+    private let signals: sigset_t
+    private let state: RunState
+    private let lock = NSLock()
+    private var running = true
+    private let ended = DispatchSemaphore(value: 0)
+
+    init(signals: sigset_t, state: RunState) {
+        self.signals = signals
+        self.state = state
+    }
+
+    func start() {
+        Thread.detachNewThread { [self] in
+            var set = signals
+            var timeout = timespec(tv_sec: 0, tv_nsec: 100_000_000)
+            while isRunning {
+                let signal = sigtimedwait(&set, nil, &timeout)
+                if signal > 0 {
+                    state.stop(because: "stopped by signal \(signal); the trials finished so far are kept, and --resume continues the run.")
+                }
+            }
+            ended.signal()
+        }
+    }
+
+    private var isRunning: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return running
+    }
+
+    func stop() {
+        lock.lock()
+        running = false
+        lock.unlock()
+        ended.wait()
+    }
+}

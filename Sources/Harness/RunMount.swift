@@ -1,0 +1,163 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FaultFS
+import Foundation
+import SystemCalls
+import SystemPackage
+
+/// The one FaultFS mount of a run: `faultbench mount BACKING MNT --control
+/// SOCKET` as a child process, so that a filesystem that dies cannot take
+/// the harness with it, and a harness that dies takes the mount with it
+/// (`--exit-with-parent`, and `auto_unmount` if even that is SIGKILLed).
+final class RunMount: @unchecked Sendable {
+    // @unchecked: every stored property is immutable after init except
+    // `ended`, which is guarded by `lock`.
+    let backing: String
+    let mountpoint: String
+    let socket: String
+    let arguments: [String]
+    private let pid: pid_t
+    private let log: String
+    private let lock = NSLock()
+    private var ended = false
+
+    /// FUSE's statfs magic: the mount point shows it only while the mount is there.
+    private static let fuseMagic = 0x6573_5546
+
+    private init(backing: String, mountpoint: String, socket: String, arguments: [String], pid: pid_t, log: String) {
+        self.backing = backing
+        self.mountpoint = mountpoint
+        self.socket = socket
+        self.arguments = arguments
+        self.pid = pid
+        self.log = log
+    }
+
+    /// Starts the mount and returns once it is in place and answers `ping`.
+    /// - Parameters:
+    ///   - binary: the `faultbench` executable.
+    ///   - workDirectory: where the socket and the daemon's log go.
+    static func start(binary: String, backing: String, mountpoint: String, workDirectory: String, seed: UInt64) -> Result<RunMount, HarnessError> {
+        let socket = workDirectory + "/control.sock"
+        let log = workDirectory + "/mount.log"
+        let arguments = [backing, mountpoint, "--control", socket, "--seed", String(seed), "--exit-with-parent"]
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // A process group of its own: Ctrl-C at the terminal reaches the
+        // harness, which then finishes cleanly, not the mount under its trials.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([binary, "mount"] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = argv.withUnsafeBufferPointer { posix_spawn(&pid, binary, &actions, &attributes, $0.baseAddress!, environ) }
+        guard spawned == 0 else {
+            return .failure(HarnessError("cannot start '\(binary) mount': \(Errno(rawValue: spawned))."))
+        }
+        let mount = RunMount(backing: backing, mountpoint: mountpoint, socket: socket, arguments: arguments, pid: pid, log: log)
+        let deadline = Monotonic.now + 15
+        while Monotonic.now < deadline {
+            if mount.daemonExited() {
+                return .failure(HarnessError("the filesystem did not mount: \(mount.logTail())"))
+            }
+            if mount.isMounted(), case .success = mount.request(["op": "ping"]) { return .success(mount) }
+            Syscall.sleep(nanoseconds: 5_000_000)
+        }
+        mount.stop()
+        return .failure(HarnessError("the filesystem did not answer within 15 s of starting: \(mount.logTail())"))
+    }
+
+    /// Whether the mount point shows the FUSE mount (not the bare directory).
+    func isMounted() -> Bool {
+        guard case .success(let magic) = ProcessControl.filesystemMagic(mountpoint) else { return false }
+        return magic == Self.fuseMagic
+    }
+
+    /// Whether the mount is there and its control socket answers: checked
+    /// after every trial, because an executor under a dead mount would write
+    /// into the bare mount-point directory.
+    func checkAlive() -> Result<Void, HarnessError> {
+        if daemonExited() {
+            return .failure(HarnessError("the filesystem process ended during the run: \(logTail())"))
+        }
+        guard isMounted() else {
+            return .failure(HarnessError("the mount at '\(mountpoint)' has gone while its process runs: \(logTail())"))
+        }
+        return request(["op": "ping"]).map { _ in () }
+    }
+
+    /// One control request; the answer if it says `"ok":true`.
+    func request(_ object: [String: Any]) -> Result<[String: Any], HarnessError> {
+        guard let data = try? JSONSerialization.data(withJSONObject: object),
+              let line = String(data: data, encoding: .utf8) else {
+            return .failure(HarnessError("a control request could not be encoded as JSON."))
+        }
+        switch ControlChannel.exchange(line, socket: socket, timeout: 30) {
+        case .failure(let failure):
+            return .failure(HarnessError(failure.description))
+        case .success(let answer):
+            guard let object = try? JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any] else {
+                return .failure(HarnessError("the filesystem answered '\(answer.prefix(200))', which is not a JSON object."))
+            }
+            guard object["ok"] as? Bool == true else {
+                return .failure(HarnessError((object["error"] as? String) ?? "the filesystem refused '\(line.prefix(200))'."))
+            }
+            return .success(object)
+        }
+    }
+
+    /// Stops the daemon (SIGTERM: it unmounts and exits) and makes sure
+    /// nothing stays mounted, also when it does not answer.
+    func stop() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !ended else { return }
+        ended = true
+        _ = kill(pid, SIGTERM)
+        var status: Int32 = 0
+        let deadline = Monotonic.now + 10
+        var reaped = false
+        while Monotonic.now < deadline {
+            if case .success(let r) = Syscall.run({ waitpid(pid, &status, WNOHANG) }), r == pid { reaped = true; break }
+            Syscall.sleep(nanoseconds: 2_000_000)
+        }
+        if !reaped {
+            _ = kill(pid, SIGKILL)
+            _ = Syscall.run { waitpid(pid, &status, 0) }
+        }
+        if isMounted() { _ = FaultFSServer.unmount(mountpoint) }
+    }
+
+    private func daemonExited() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if ended { return true }
+        var status: Int32 = 0
+        if case .success(let r) = Syscall.run({ waitpid(pid, &status, WNOHANG) }), r == pid {
+            ended = true
+            return true
+        }
+        return false
+    }
+
+    /// The daemon's last lines, for an error message.
+    func logTail() -> String {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let lines = text.split(separator: "\n").suffix(3).joined(separator: " | ")
+        return lines.isEmpty ? "it printed nothing (log: \(log))." : lines
+    }
+}

@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ExecutorContract
+import Foundation
+import SystemCalls
+
+/// Finds and ends what a trial left running after its executor ended: a
+/// grandchild that left the process group (setsid, a daemonizing tool) and
+/// so escaped the group kill.
+///
+/// The harness is the subreaper of its descendants, so such a process is
+/// re-parented here. Each one carries its trial's id in its environment
+/// (`FAULTBENCH_TRIAL`), which says whose it is. Spawns and sweeps hold one
+/// lock, so a sweep never mistakes a just-spawned executor for a stray.
+final class StrayProcesses: @unchecked Sendable {
+    // @unchecked: `running` is only touched with `lock` held.
+    private let lock = NSLock()
+    private var running: Set<pid_t> = []
+
+    /// Runs `spawn` with the lock held and records the pid it returns as a
+    /// running executor (0 or less: it failed to start).
+    func spawn(_ spawn: () -> pid_t) -> pid_t {
+        lock.lock()
+        defer { lock.unlock() }
+        let pid = spawn()
+        if pid > 0 { running.insert(pid) }
+        return pid
+    }
+
+    func unregister(_ pid: pid_t) {
+        lock.lock()
+        running.remove(pid)
+        lock.unlock()
+    }
+
+    /// Kills every child of this process that belongs to a finished trial
+    /// (by its environment), and reaps the children that have ended.
+    /// - Parameter finished: whether a trial id is done.
+    /// - Returns: how many processes were killed.
+    @discardableResult
+    func sweep(finished: (String) -> Bool) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        var killed = 0
+        for pid in Self.children() where !running.contains(pid) && pid > 1 {
+            var status: Int32 = 0
+            // Not an executor (those are all registered), so an orphan: reap
+            // it if it has ended (a zombie has no environment left to read).
+            if case .success(let r) = Syscall.run({ waitpid(pid, &status, WNOHANG) }), r == pid { continue }
+            guard let trial = Self.trial(of: pid) else { continue }
+            if finished(trial) {
+                _ = kill(pid, SIGKILL)
+                _ = Syscall.run { waitpid(pid, &status, 0) }
+                killed += 1
+            }
+        }
+        return killed
+    }
+
+    /// The pids whose parent is this process, from every thread's children list.
+    static func children() -> [pid_t] {
+        var pids: Set<pid_t> = []
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return [] }
+        for thread in threads {
+            guard let text = try? String(contentsOfFile: "/proc/self/task/\(thread)/children", encoding: .utf8) else { continue }
+            for field in text.split(separator: " ") {
+                if let pid = pid_t(field.trimmingCharacters(in: .whitespacesAndNewlines)) { pids.insert(pid) }
+            }
+        }
+        return Array(pids)
+    }
+
+    /// The `FAULTBENCH_TRIAL` in a process's environment.
+    static func trial(of pid: pid_t) -> String? {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return nil }
+        let key = Array((ExecutorEnvironment.trial + "=").utf8)
+        for entry in data.split(separator: 0) where entry.starts(with: key) {
+            return String(decoding: entry.dropFirst(key.count), as: UTF8.self)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,191 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ExecutorContract
+import FaultEngine
+import FaultFSTestSupport
+import Foundation
+import Harness
+import Results
+import Testing
+import Yams
+
+/// A small executor in Python whose behaviour is its first argument, so one
+/// scenario can drive every outcome class through a real mount.
+let scriptedExecutor = #"""
+import json, os, subprocess, sys, time
+mode = sys.argv[1]
+task = json.load(sys.stdin)
+path, data = task["path"], task["content"]["text"].encode()
+def claim(status, error=None):
+    print(json.dumps({"status": status, "produced": [path] if status == "success" else [], "attempts": 1, "error": error}))
+    sys.exit(0)
+if mode == "naive":          # ordinary code: truncate, write everything, report errors
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.close(fd)
+    except OSError as e:
+        claim("failure", str(e))
+    claim("success")
+if mode == "atomic":         # temporary file, fsync, rename, fsync the directory
+    tmp = path + ".tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd); os.close(fd)
+        os.rename(tmp, path)
+        d = os.open(".", os.O_RDONLY); os.fsync(d); os.close(d)
+    except OSError as e:
+        try: os.unlink(tmp)
+        except OSError: pass
+        claim("failure", str(e))
+    claim("success")
+if mode == "liar":           # claims success without writing anything
+    claim("success")
+if mode == "hang":
+    time.sleep(100)
+if mode == "crash":
+    sys.exit(3)
+if mode == "silent-exit":
+    sys.exit(0)
+if mode == "grandchild":     # leaves a process in a session of its own, then claims
+    subprocess.Popen(["sleep", "1000"], start_new_session=True)
+    claim("success")
+if mode == "ignore-term":    # a child that ignores SIGTERM, and a hang
+    subprocess.Popen(["sh", "-c", "trap '' TERM; sleep 1000"])
+    time.sleep(100)
+"""#
+
+/// A write-file scenario: `out.txt` holds "old\n" and is to hold `content`.
+func writeScenario(id: String, content: String, rules: String?, timeout: Double = 5, trials: Int = 3) throws -> Scenario {
+    var faults = Scenario.Faults()
+    if let rules {
+        let plan = try Plan.parse(yaml: "rules:\n" + rules, file: "test")
+        let node = try #require(try Yams.compose(yaml: "rules:\n" + rules))
+        faults = Scenario.Faults(rules: plan.rules, sources: (node.mapping?["rules"]?.sequence.map { Array($0) } ?? []).map(PlanValue.init))
+    }
+    return Scenario(
+        id: id, title: id, description: "test", patterns: ["EXEC-004"],
+        setup: Scenario.Setup(files: [Scenario.SetupFile(path: "out.txt", bytes: .text("old\n"))]),
+        task: TaskSpec(.writeFile(TaskSpec.WriteFile(path: "out.txt", content: TaskSpec.Content(text: content)))),
+        faults: faults,
+        expect: Scenario.Expectation(
+            correct: Scenario.State(files: [Scenario.FileCondition(path: "out.txt", checks: [.bytes(.text(content))])], absent: ["*.tmp"]),
+            consistent: [Scenario.NamedState(name: "old content intact",
+                                             state: Scenario.State(files: [Scenario.FileCondition(path: "out.txt", checks: [.unchanged])]))]),
+        timeout: timeout, trials: trials, rerun: RerunPolicy(max: 1, recoveryCost: 60), thresholds: nil,
+        file: "test.yaml", sha256: String(repeating: "0", count: 64))
+}
+
+/// Runs `scenarios` with the scripted executor in `off` and `on` modes.
+func runScripted(_ scenarios: [Scenario], off: String, on: String, in dir: TemporaryDirectory, jobs: Int = 2) throws -> RunOutcome {
+    let script = dir.path("executor.py")
+    try #require(FileManager.default.createFile(atPath: script, contents: Data(scriptedExecutor.utf8)))
+    var config = RunConfiguration(
+        scenarios: scenarios, seed: 7,
+        executors: [.off: [Tool.python3, script, off], .on: [Tool.python3, script, on]],
+        faultbenchBinary: try FaultbenchBinary.path(), resultsDirectory: dir.path("results"), say: { _ in })
+    config.workDirectory = try dir.makeDirectory("work")
+    config.jobs = jobs
+    switch HarnessRun.execute(config) {
+    case .success(let outcome): return outcome
+    case .failure(let error): throw error
+    }
+}
+
+/// The pids of live processes whose environment names a trial under `root`.
+func processesOfTrials(under root: String) -> [pid_t] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap(pid_t.init).filter { pid in
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+        return String(decoding: data, as: UTF8.self).contains("FAULTBENCH_ROOT=" + root)
+    }
+}
+
+@Suite("Trial runner on a real mount", .serialized)
+struct RunnerTests {
+    @Test("a disk filling up mid-write: a naive writer corrupts, an atomic writer leaves the old content")
+    func diskFullBothArms() throws {
+        let dir = try TemporaryDirectory("runner")
+        defer { try? dir.remove() }
+        let scenario = try writeScenario(id: "t/disk-full", content: String(repeating: "n", count: 5000),
+                                         rules: "  - {fault: disk-full, bytes: 1000}\n")
+        let outcome = try runScripted([scenario], off: "naive", on: "atomic", in: dir)
+        let result = outcome.result
+        #expect(result.complete)
+        let measured = result.trials.filter { !$0.warmup }
+        #expect(measured.count == 6)
+        #expect(result.trials.count == 8)
+        for trial in measured where trial.arm == .off {
+            #expect(trial.outcome == .corrupt, "\(trial.reason)")
+            #expect(trial.faults.contains { $0.contains("disk-full") })
+            #expect(trial.groundTruth.first { $0.path == "out.txt" }?.size == 1000)
+        }
+        for trial in measured where trial.arm == .on {
+            #expect(trial.outcome == .detected, "\(trial.reason)")
+        }
+        // Every trial in a directory of its own, and no one saw another's state.
+        #expect(Set(result.trials.map(\.id)).count == result.trials.count)
+        #expect(FileManager.default.fileExists(atPath: outcome.resultPath))
+        #expect(MountTable.fuseMounts(under: dir.path).isEmpty)
+    }
+
+    @Test("no fault: both arms succeed; a liar's claim is caught by the ground truth")
+    func controlAndLiar() throws {
+        let dir = try TemporaryDirectory("runner")
+        defer { try? dir.remove() }
+        let scenario = try writeScenario(id: "t/control", content: "new\n", rules: nil)
+        let outcome = try runScripted([scenario], off: "liar", on: "naive", in: dir)
+        for trial in outcome.result.trials where !trial.warmup {
+            #expect(trial.outcome == (trial.arm == .off ? .silent : .success), "\(trial.reason)")
+        }
+    }
+
+    @Test("hang, crash, no claim: classified, and nothing of the trial survives it")
+    func misbehavingExecutors() throws {
+        let dir = try TemporaryDirectory("runner")
+        defer { try? dir.remove() }
+        let hang = try writeScenario(id: "t/hang", content: "x", rules: nil, timeout: 0.5, trials: 2)
+        let outcome = try runScripted([hang], off: "ignore-term", on: "grandchild", in: dir)
+        for trial in outcome.result.trials {
+            if trial.arm == .off {
+                #expect(trial.outcome == .hang, "\(trial.reason)")
+                #expect(trial.exit.timedOut)
+            } else {
+                #expect(trial.outcome == .silent, "\(trial.reason)")  // claimed success, wrote nothing
+            }
+        }
+        #expect(processesOfTrials(under: dir.path).isEmpty)
+
+        let dir2 = try TemporaryDirectory("runner")
+        defer { try? dir2.remove() }
+        let crash = try writeScenario(id: "t/crash", content: "x", rules: nil, trials: 2)
+        let crashed = try runScripted([crash], off: "crash", on: "silent-exit", in: dir2)
+        for trial in crashed.result.trials {
+            #expect(trial.outcome == .crash, "\(trial.reason)")
+        }
+        #expect(crashed.result.trials.first { $0.arm == .off }?.exit.code == 3)
+    }
+
+    @Test("the same seed gives the same trial order")
+    func seededOrder() throws {
+        let scenarios = try [writeScenario(id: "a", content: "x", rules: nil, trials: 10),
+                             writeScenario(id: "b", content: "y", rules: nil, trials: 10)]
+        let first = TrialPlan.make(scenarios: scenarios, trialsPerArm: nil, warmup: 1, seed: 42)
+        let again = TrialPlan.make(scenarios: scenarios, trialsPerArm: nil, warmup: 1, seed: 42)
+        let other = TrialPlan.make(scenarios: scenarios, trialsPerArm: nil, warmup: 1, seed: 43)
+        #expect(first == again)
+        #expect(first != other)
+        #expect(first.count == 44)
+        // Warm-ups first in each scenario, then both arms interleaved.
+        #expect(first.prefix(2).allSatisfy { $0.warmup })
+        let arms = first[2..<22].map(\.arm)
+        #expect(arms.filter { $0 == .off }.count == 10)
+        #expect(arms != Array(repeating: .off, count: 10) + Array(repeating: .on, count: 10))
+    }
+}
