@@ -157,7 +157,9 @@ public enum HarnessRun {
         let todo = plan.filter { !doneIndices.contains($0.index) }
         var inherited = ProcessInfo.processInfo.environment
         inherited.removeValue(forKey: ExecutorEnvironment.trial)
-        let runner = TrialRunner(mount: mount, traces: TraceRouter(mount: mount), strays: StrayProcesses(),
+        let strays = StrayProcesses()
+        strays.keep(mount.pid)
+        let runner = TrialRunner(mount: mount, traces: TraceRouter(mount: mount), strays: strays,
                                  executors: config.executors, environment: inherited)
         let progress = Progress(plan: plan, scenarios: config.scenarios, alreadyDone: done.count, output: config.say)
         let state = RunState(todo: todo)
@@ -178,7 +180,10 @@ public enum HarnessRun {
                     switch result.flatMap({ record in mount.checkAlive().map { record } }) {
                     case .failure(let error):
                         // Nothing from this trial on is counted: the filesystem under it is gone or not answering.
-                        state.stop(because: error.description)
+                        // The mount's own state says more than the request that noticed.
+                        let cause: String
+                        if case .failure(let health) = mount.checkAlive() { cause = health.description } else { cause = error.description }
+                        state.stop(because: "trial \(trial.id) of \(scenarios[trial.scenario].id) (\(trial.arm.rawValue)): \(cause)")
                     case .success(let record):
                         guard state.accept(record) else { continue }
                         journal.record(record)

@@ -17,7 +17,8 @@ final class RunMount: @unchecked Sendable {
     let mountpoint: String
     let socket: String
     let arguments: [String]
-    private let pid: pid_t
+    /// The daemon's pid (a child of this process).
+    let pid: pid_t
     private let log: String
     private let lock = NSLock()
     private var ended = false
@@ -132,7 +133,13 @@ final class RunMount: @unchecked Sendable {
         let deadline = Monotonic.now + 10
         var reaped = false
         while Monotonic.now < deadline {
-            if case .success(let r) = Syscall.run({ waitpid(pid, &status, WNOHANG) }), r == pid { reaped = true; break }
+            // ECHILD too means it is gone: nobody else may reap it, but it must not hang the run if someone did.
+            switch Syscall.run({ waitpid(pid, &status, WNOHANG) }) {
+            case .success(let r) where r == pid: reaped = true
+            case .failure: reaped = true
+            default: break
+            }
+            if reaped { break }
             Syscall.sleep(nanoseconds: 2_000_000)
         }
         if !reaped {
@@ -147,11 +154,12 @@ final class RunMount: @unchecked Sendable {
         defer { lock.unlock() }
         if ended { return true }
         var status: Int32 = 0
-        if case .success(let r) = Syscall.run({ waitpid(pid, &status, WNOHANG) }), r == pid {
-            ended = true
-            return true
+        switch Syscall.run({ waitpid(pid, &status, WNOHANG) }) {
+        case .success(let r) where r == pid: ended = true
+        case .failure: ended = true
+        default: break
         }
-        return false
+        return ended
     }
 
     /// The daemon's last lines, for an error message.

@@ -28,6 +28,13 @@ final class StrayProcesses: @unchecked Sendable {
         return pid
     }
 
+    /// Marks a child the run itself owns (the mount's daemon): never a stray, never reaped here.
+    func keep(_ pid: pid_t) {
+        lock.lock()
+        running.insert(pid)
+        lock.unlock()
+    }
+
     func unregister(_ pid: pid_t) {
         lock.lock()
         running.remove(pid)

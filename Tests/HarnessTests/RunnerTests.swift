@@ -56,6 +56,21 @@ if mode == "silent-exit":
 if mode == "grandchild":     # leaves a process in a session of its own, then claims
     subprocess.Popen(["sleep", "1000"], start_new_session=True)
     claim("success")
+if mode == "fresh":          # fails if anything but the setup is here, then leaves a marker
+    extra = sorted(set(os.listdir(".")) - {"out.txt"})
+    with open("marker", "w") as f: f.write("seen")
+    if extra or open(path).read() != "old\n":
+        claim("failure", "found %s from an earlier trial" % extra)
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC); os.write(fd, data); os.close(fd)
+    claim("success")
+if mode == "kill-mount":     # kills the filesystem under the run, as a crash of the daemon would
+    root = os.environ["FAULTBENCH_ROOT"].rsplit("/", 2)[0]
+    for pid in os.listdir("/proc"):
+        try: cmd = open("/proc/%s/cmdline" % pid, "rb").read().split(b"\0")
+        except OSError: continue
+        if len(cmd) > 3 and cmd[1] == b"mount" and cmd[2].decode().startswith(root):
+            os.kill(int(pid), 9)
+    claim("success")
 if mode == "ignore-term":    # a child that ignores SIGTERM, and a hang
     subprocess.Popen(["sh", "-c", "trap '' TERM; sleep 1000"])
     time.sleep(100)
@@ -172,6 +187,32 @@ struct RunnerTests {
         #expect(crashed.result.trials.first { $0.arm == .off }?.exit.code == 3)
     }
 
+    @Test("no trial sees an earlier trial's files")
+    func freshDirectories() throws {
+        let dir = try TemporaryDirectory("runner")
+        defer { try? dir.remove() }
+        let scenario = try writeScenario(id: "t/fresh", content: "new\n", rules: "  - {fault: delay, ms: 1, ops: [write]}\n", trials: 15)
+        let outcome = try runScripted([scenario], off: "fresh", on: "fresh", in: dir, jobs: 3)
+        #expect(outcome.result.trials.count == 32)
+        for trial in outcome.result.trials {
+            #expect(trial.outcome == .success, "\(trial.id): \(trial.reason)")
+        }
+    }
+
+    @Test("a filesystem that dies mid-run stops the run; no later trial is counted, nothing stays mounted")
+    func deadMountStopsTheRun() throws {
+        let dir = try TemporaryDirectory("runner")
+        defer { try? dir.remove() }
+        let scenario = try writeScenario(id: "t/dies", content: "new\n", rules: nil, trials: 10)
+        let outcome = try runScripted([scenario], off: "kill-mount", on: "kill-mount", in: dir, jobs: 1)
+        #expect(!outcome.result.complete)
+        let reason = try #require(outcome.stoppedBecause)
+        #expect(reason.contains("filesystem process ended"), "\(reason)")
+        // The trial during which the mount died is not counted either.
+        #expect(outcome.result.trials.isEmpty)
+        #expect(MountTable.fuseMounts(under: dir.path).isEmpty)
+    }
+
     @Test("the same seed gives the same trial order")
     func seededOrder() throws {
         let scenarios = try [writeScenario(id: "a", content: "x", rules: nil, trials: 10),
@@ -187,5 +228,29 @@ struct RunnerTests {
         let arms = first[2..<22].map(\.arm)
         #expect(arms.filter { $0 == .off }.count == 10)
         #expect(arms != Array(repeating: .off, count: 10) + Array(repeating: .on, count: 10))
+    }
+}
+
+@Suite("Runner speed probe", .serialized)
+struct RunnerSpeedProbe {
+    /// Not a speed test: it prints the harness's own overhead per trial so a
+    /// developer can see it, and checks only that it was measured.
+    @Test("the harness's overhead per trial is recorded")
+    func overheadIsMeasured() throws {
+        let dir = try TemporaryDirectory("runner")
+        defer { try? dir.remove() }
+        let scenario = try writeScenario(id: "t/speed", content: "x", rules: "  - {fault: delay, ms: 0.1, ops: [write]}\n", trials: Int(ProcessInfo.processInfo.environment["FAULTBENCH_PROBE_TRIALS"] ?? "20")!)
+        var config = RunConfiguration(
+            scenarios: [scenario], seed: 1,
+            executors: [.off: ["/bin/sh", "-c", "cat >/dev/null; echo '{\"status\":\"failure\"}'"],
+                        .on: ["/bin/sh", "-c", "cat >/dev/null; echo '{\"status\":\"failure\"}'"]],
+            faultbenchBinary: try FaultbenchBinary.path(), resultsDirectory: dir.path("results"), say: { _ in })
+        config.workDirectory = try dir.makeDirectory("work")
+        config.jobs = 2
+        let outcome = try { switch HarnessRun.execute(config) { case .success(let o): return o; case .failure(let e): throw e } }()
+        let timing = try #require(outcome.result.timing)
+        print("probe: \(outcome.result.trials.count) trials, \(timing.trialsPerSecond) trials/s, overhead median \(timing.overheadMedian * 1000) ms, p90 \(timing.overheadP90 * 1000) ms; executor median \(outcome.result.trials.map(\.seconds).sorted()[outcome.result.trials.count / 2] * 1000) ms")
+        #expect(timing.overheadMedian > 0)
+        #expect(outcome.result.trials.allSatisfy { $0.outcome == .detected })
     }
 }
