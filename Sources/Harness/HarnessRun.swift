@@ -169,12 +169,14 @@ public enum HarnessRun {
 
         let begin = Monotonic.now
         let scenarios = config.scenarios
+        let gate = TrialGate()
         let workers = min(jobs, max(1, todo.count))
         let finished = DispatchSemaphore(value: 0)
         for _ in 0..<workers {
             Thread.detachNewThread {
                 while let trial = state.next() {
-                    let result = runner.run(trial, of: scenarios[trial.scenario])
+                    let scenario = scenarios[trial.scenario]
+                    let result = gate.run(alone: scenario.needsMountAlone) { runner.run(trial, of: scenario) }
                     state.finish(trial.id)
                     runner.strays.sweep { state.isFinished($0) }
                     switch result.flatMap({ record in mount.checkAlive().map { record } }) {

@@ -206,3 +206,13 @@ extension Scenario {
         }
     }
 }
+
+extension Scenario {
+    /// Whether a trial of this scenario must have the mount to itself. A
+    /// power loss undoes every unsynced write of the whole mount, as a real
+    /// one would, so a concurrent trial would lose data to a fault that is
+    /// not its own.
+    public var needsMountAlone: Bool {
+        faults.rules.contains { if case .powerLoss = $0.fault { true } else { false } }
+    }
+}

@@ -30,6 +30,12 @@ if mode == "naive":          # ordinary code: truncate, write everything, report
     except OSError as e:
         claim("failure", str(e))
     claim("success")
+if mode in ("fsync", "slow"):   # write in place; then fsync it, or wait a while unsynced
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC); os.write(fd, data)
+    if mode == "fsync": os.fsync(fd)
+    else: time.sleep(0.05)
+    os.close(fd)
+    claim("success")
 if mode == "atomic":         # temporary file, fsync, rename, fsync the directory
     tmp = path + ".tmp"
     try:
@@ -95,6 +101,14 @@ func writeScenario(id: String, content: String, rules: String?, timeout: Double 
                                              state: Scenario.State(files: [Scenario.FileCondition(path: "out.txt", checks: [.unchanged])]))]),
         timeout: timeout, trials: trials, rerun: RerunPolicy(max: 1, recoveryCost: 60), thresholds: nil,
         file: "test.yaml", sha256: String(repeating: "0", count: 64))
+}
+
+extension Scenario {
+    func with(id: String) -> Scenario {
+        var copy = self
+        copy.id = id
+        return copy
+    }
 }
 
 /// Runs `scenarios` with the scripted executor in `off` and `on` modes.
@@ -211,6 +225,20 @@ struct RunnerTests {
         // The trial during which the mount died is not counted either.
         #expect(outcome.result.trials.isEmpty)
         #expect(MountTable.fuseMounts(under: dir.path).isEmpty)
+    }
+
+    @Test("a power loss in one trial never undoes another trial's writes")
+    func powerLossRunsAlone() throws {
+        let dir = try TemporaryDirectory("runner")
+        defer { try? dir.remove() }
+        let crash = try writeScenario(id: "t/crash", content: "new\n", rules: "  - {fault: power-loss}\n", trials: 6)
+        let bystander = try writeScenario(id: "t/bystander", content: "new\n", rules: "  - {fault: delay, ms: 1, ops: [write]}\n", trials: 12)
+        let outcome = try runScripted([bystander, crash, bystander.with(id: "t/bystander-2")], off: "fsync", on: "slow", in: dir, jobs: 4)
+        // The on arm's slow writer never fsyncs: only another trial's power loss could undo its write.
+        for trial in outcome.result.trials where trial.arm == .on {
+            #expect(trial.outcome == .success, "\(trial.scenario) \(trial.id): \(trial.reason)")
+        }
+        #expect(outcome.result.trials.contains { $0.scenario == "t/crash" && $0.arm == .off && $0.exit.killedByFault })
     }
 
     @Test("the same seed gives the same trial order")
