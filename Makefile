@@ -1,8 +1,9 @@
 # The two commands of README: `make run` (installs what is missing, then
-# shows a mount working) and `make test` (every test). CI runs `make test`.
+# runs the standard scenario suite against both arms) and `make test`
+# (every test). CI runs `make test`.
 SWIFT ?= swift
 
-.PHONY: run test build release deps bench-fs clean
+.PHONY: run demo test build release deps bench-fs bench-harness clean
 
 deps:
 	@bash scripts/ensure-deps.sh
@@ -14,6 +15,10 @@ release: deps
 	$(SWIFT) build -c release
 
 run: release
+	.build/release/faultbench run
+
+# The filesystem on its own: a mount, git, sqlite3 through it.
+demo: release
 	@bash scripts/demo.sh
 
 test: deps
@@ -25,6 +30,11 @@ bench-fs:
 	@FAULTBENCH_BENCH_DEPS=1 bash scripts/ensure-deps.sh
 	$(SWIFT) build -c release
 	@python3 scripts/bench-fs.py --with-daemon-row --with-rules-row
+
+# The harness's own speed: the standard suite at 20 trials per arm, trials
+# per second and the harness's overhead per trial against their targets.
+bench-harness: release
+	@bash scripts/bench-harness.sh
 
 clean:
 	rm -rf .build
