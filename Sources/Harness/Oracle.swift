@@ -9,6 +9,7 @@ import Yams
 /// the claim alone (DESIGN.md, "Executors and the oracle").
 struct Oracle {
     let scenario: Scenario
+    var cache = BytesCache()
 
     /// What the oracle was given about one trial.
     struct Evidence {
@@ -89,7 +90,7 @@ struct Oracle {
     private func problem(_ check: Scenario.Check, path: String, bytes: [UInt8]) -> String? {
         switch check {
         case .bytes(let expected):
-            let want = expected.materialize()
+            let want = cache.bytes(expected)
             if bytes == want { return nil }
             return "\(path) has \(bytes.count) bytes that differ from the \(want.count) expected\(firstDifference(bytes, want))."
         case .sha256(let hash):
@@ -103,7 +104,7 @@ struct Oracle {
             guard let setup = scenario.setup.files.first(where: { $0.path == path }) else {
                 return "\(path) has no setup content to compare with."
             }
-            let want = setup.bytes.materialize()
+            let want = cache.bytes(setup.bytes)
             return bytes == want ? nil : "\(path) changed from its setup content\(firstDifference(bytes, want))."
         }
     }

@@ -22,6 +22,8 @@ struct TrialRunner: Sendable {
     /// The harness's environment, which executors inherit (PATH and the
     /// FAULTBENCH_ variables are set per trial).
     let environment: [String: String]
+    /// Seeded and filler bytes, made once per run.
+    let cache = BytesCache()
 
     /// Runs the trial; a failure means the run cannot go on (the mount or its
     /// socket failed), not that the trial went badly.
@@ -30,7 +32,7 @@ struct TrialRunner: Sendable {
         let id = trial.id
         let backingDirectory = mount.backing + "/" + id
         let directory = mount.mountpoint + "/" + id
-        if case .failure(let error) = Setup.write(scenario.setup, into: backingDirectory) { return .failure(error) }
+        if case .failure(let error) = Setup.write(scenario.setup, into: backingDirectory, cache: cache) { return .failure(error) }
 
         let ruleIDs: [Int]
         switch arm(scenario.faults, for: id) {
@@ -67,7 +69,7 @@ struct TrialRunner: Sendable {
 
         let truth = GroundTruth.read(backingDirectory)
         let claim = Self.claim(in: ending.stdout)
-        let verdict = Oracle(scenario: scenario).judge(
+        let verdict = Oracle(scenario: scenario, cache: cache).judge(
             Oracle.Evidence(claim: claim.decoded, timedOut: ending.timedOut, exitCode: ending.code,
                             signal: ending.signal, killedByFault: killedByFault),
             truth: truth)
@@ -131,7 +133,7 @@ struct TrialRunner: Sendable {
 
 /// Writes a scenario's setup into a trial's directory on the backing side.
 enum Setup {
-    static func write(_ setup: Scenario.Setup, into directory: String) -> Result<Void, HarnessError> {
+    static func write(_ setup: Scenario.Setup, into directory: String, cache: BytesCache) -> Result<Void, HarnessError> {
         func fail(_ what: String, _ error: Errno) -> Result<Void, HarnessError> {
             .failure(HarnessError("cannot set up \(what): \(error); is the backing directory writable?"))
         }
@@ -139,7 +141,7 @@ enum Setup {
         for relative in setup.directories {
             if case .failure(let e) = makeDirectories(directory, relative) { return fail(relative, e) }
         }
-        var files = setup.files.map { ($0.path, $0.bytes.materialize(), $0.mode) }
+        var files = setup.files.map { ($0.path, cache.bytes($0.bytes), $0.mode) }
         if !setup.tools.isEmpty {
             if case .failure(let e) = makeDirectories(directory, "bin") { return fail("bin", e) }
             files += setup.tools.map { ("bin/" + $0.name, Array($0.script.utf8), UInt32(0o755)) }
