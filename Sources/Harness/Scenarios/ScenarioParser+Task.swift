@@ -50,12 +50,73 @@ extension ScenarioParser {
                    forcedText.insert(context.codingPath.map(keyName)).inserted {
                     continue
                 }
+                if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+                   let (path, literal) = numberOutOfRange(json) {
+                    let (target, field) = locate(path, in: node)
+                    throw fail(target, field, numberProblem(literal))
+                }
                 throw decodingProblem(error, node: node)
             } catch {
                 throw fail(node, "task", "cannot be decoded: \(error).")
             }
         }
         throw fail(node, "task", "has too many values to read; keep a task small.")
+    }
+
+    /// JSONDecoder reports a number its field cannot hold (a fraction for a
+    /// whole number, a negative seed, 1e400) as invalid JSON with no path;
+    /// the culprit is the number whose replacement by 0 makes that error go.
+    private func numberOutOfRange(_ json: JSONValue) -> ([String], String)? {
+        var numbers: [([String], String)] = []
+        func collect(_ value: JSONValue, _ path: [String]) {
+            switch value {
+            case .number(let literal): numbers.append((path, literal))
+            case .array(let items): for (index, item) in items.enumerated() { collect(item, path + ["[\(index)]"]) }
+            case .object(let entries): for (key, item) in entries { collect(item, path + [key]) }
+            default: break
+            }
+        }
+        collect(json, [])
+        for (path, literal) in numbers {
+            let replaced = Self.replacing(json, at: path[...], with: .number("0"))
+            do {
+                _ = try JSONDecoder().decode(TaskSpec.self, from: Data(replaced.text.utf8))
+                return (path, literal)
+            } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+                continue
+            } catch {
+                return (path, literal)
+            }
+        }
+        return nil
+    }
+
+    private static func replacing(_ value: JSONValue, at path: ArraySlice<String>, with new: JSONValue) -> JSONValue {
+        guard let first = path.first else { return new }
+        switch value {
+        case .array(var items):
+            if let index = Int(first.dropFirst().dropLast()), items.indices.contains(index) {
+                items[index] = replacing(items[index], at: path.dropFirst(), with: new)
+            }
+            return .array(items)
+        case .object(var entries):
+            if let index = entries.firstIndex(where: { $0.0 == first }) {
+                entries[index].1 = replacing(entries[index].1, at: path.dropFirst(), with: new)
+            }
+            return .object(entries)
+        default:
+            return value
+        }
+    }
+
+    private func numberProblem(_ literal: String) -> String {
+        if literal.contains(where: { $0 == "." || $0 == "e" }) {
+            return "\(literal) is not a whole number, or is too large; write a whole number such as 4096."
+        }
+        if literal.hasPrefix("-") {
+            return "\(literal) is negative; write a whole number of 0 or more."
+        }
+        return "\(literal) is too large; write a whole number below 2^63 (2^64 for a seed)."
     }
 
     private func keyName(_ key: any CodingKey) -> String {
@@ -101,13 +162,26 @@ extension ScenarioParser {
             return fail(node, name, "is missing; this task needs it (docs/TASKS.md).")
         case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
             let (node, field) = locate(context.codingPath.map(keyName), in: root)
-            return fail(node, field, "\(describe(node)) is not \(typeName(type)).")
+            if let scalar = node.scalar, scalar.style != .plain, scalar.style != .any, Self.jsonNumber(scalar.string) != nil {
+                return fail(node, field, "'\(scalar.string)' is quoted, so it is text; write the number without quotes.")
+            }
+            return fail(node, field, "\(describe(node)) is not \(typeName(type)); write \(example(type)).")
         case .dataCorrupted(let context):
             let (node, field) = locate(context.codingPath.map(keyName), in: root)
             if context.debugDescription.hasPrefix("'") { return fail(node, field, context.debugDescription) }
             return fail(node, field, "\(describe(node)) is out of range or malformed; write a smaller whole number or valid value.")
         @unknown default:
             return fail(root, "task", "cannot be decoded: \(error).")
+        }
+    }
+
+    private func example(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a single value"
+        case is Int.Type, is UInt64.Type: "one like 4096"
+        case is Double.Type: "one like 2 or 0.5"
+        case is Bool.Type: "true or false"
+        default: String(describing: type).hasPrefix("Array") ? "a list, [a, b]" : "a mapping, {key: value}"
         }
     }
 

@@ -65,11 +65,17 @@ struct ScenarioParser {
             switch yamlError {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
                 throw ScenarioError(file: file, line: mark.line, field: "", message: "the file is not valid YAML: \(problem).")
+            case .duplicatedKeysInMapping(let duplicates, let context):
+                let names = Array(Set(duplicates)).sorted().map { "`\($0)`" }.joined(separator: ", ")
+                throw ScenarioError(file: file, line: context.mark.line, field: "",
+                                    message: "the file is not valid YAML: \(names) is given twice in one mapping; keep one.")
             default:
-                throw ScenarioError(file: file, field: "", message: "the file is not valid YAML: \(yamlError).")
+                let first = "\(yamlError)".split(separator: "\n").first.map(String.init) ?? "unreadable"
+                throw ScenarioError(file: file, field: "", message: "the file is not valid YAML: \(first).")
             }
         } catch {
-            throw ScenarioError(file: file, field: "", message: "the file is not valid YAML: \(error).")
+            let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "unreadable"
+            throw ScenarioError(file: file, field: "", message: "the file is not valid YAML: \(first).")
         }
         guard let root else {
             throw ScenarioError(file: file, field: "", message: "the file is empty; a scenario needs title, description, patterns, task and expect.")
@@ -161,7 +167,7 @@ struct ScenarioParser {
         case "size":
             return .filler(size: try integer(node, field, in: 0...ScenarioLimits.maximumSize))
         default:
-            let random = try fields(node, field, allowed: ["size", "seed"], required: ["size", "seed"], what: "seeded random bytes")
+            let random = try fields(node, field, allowed: ["size", "seed"], required: ["size", "seed"], what: "a random-bytes entry")
             return .random(size: try integer(random["size"]!, "\(field).size", in: 0...ScenarioLimits.maximumSize),
                            seed: try seed(random["seed"]!, "\(field).seed"))
         }
