@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ExecutorContract
 import FaultEngine
 @testable import Harness
@@ -177,6 +180,10 @@ struct ScenarioLoaderTests {
         #expect(try ScenarioLoader.loadSuite([dir.path], matching: "*disk*").map(\.id) == ["pattern-002/disk"])
         #expect(try ScenarioLoader.loadSuite([dir.path], matching: "exec-004/*").map(\.id) == ["exec-004/a", "exec-004/b"])
         #expect(try ScenarioLoader.loadSuite([dir.path("exec-004/b.yaml"), dir.path("exec-004/a.yaml")]).map(\.id) == ["exec-004/a", "exec-004/b"])
+
+        // A link back to the top is followed once, not forever.
+        #expect(symlink("..", dir.path("pattern-002/loop")) == 0)
+        #expect(try ScenarioLoader.loadSuite([dir.path]).map(\.id) == ["exec-004/a", "exec-004/b", "pattern-002/disk"])
 
         try write(dir.path("pattern-002/dup.yaml"), "title: d\nid: exec-004/a\n" + body)
         #expect(throws: ScenarioError(file: dir.path("pattern-002/dup.yaml"), line: 2, field: "id",

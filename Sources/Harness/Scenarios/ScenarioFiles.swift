@@ -35,16 +35,25 @@ enum ScenarioFiles {
 
     /// Whether `path` is a directory (following symbolic links).
     static func isDirectory(_ path: String) -> Bool {
+        identity(ofDirectory: path) != nil
+    }
+
+    /// The device and inode of a directory (following symbolic links), or nil if it is none.
+    private static func identity(ofDirectory path: String) -> [UInt64]? {
         var info = stat()
-        guard case .success = Syscall.run({ stat(path, &info) }) else { return false }
-        return (info.st_mode & S_IFMT) == S_IFDIR
+        guard case .success = Syscall.run({ stat(path, &info) }), (info.st_mode & S_IFMT) == S_IFDIR else { return nil }
+        return [UInt64(info.st_dev), UInt64(info.st_ino)]
     }
 
     /// Every `*.yaml` file below `directory`, recursively, sorted by path.
+    /// Symbolic links to directories are followed, each directory once, so
+    /// a link back to a parent cannot loop.
     static func yamlFiles(under directory: String) -> Result<[String], ScenarioError> {
         var found: [String] = []
         var pending = [directory]
+        var seen: Set<[UInt64]> = []
         while let current = pending.popLast() {
+            guard let id = identity(ofDirectory: current), seen.insert(id).inserted else { continue }
             let stream: OpaquePointer
             switch Syscall.pointer({ opendir(current) }) {
             case .success(let opened): stream = opened
