@@ -49,14 +49,23 @@ extension PlanParser {
             throw error(node, field, "\(describe(node)) is not a duration; write one like 500ms or 2s.")
         }
         guard value >= 0 else { throw error(node, field, "\(text) is negative; durations start at 0.") }
-        return UInt64((value * scale).rounded())
+        // UInt64(_:) traps on a value it cannot hold; 2^64 ns is 584 years.
+        let nanoseconds = (value * scale).rounded()
+        guard nanoseconds < 0x1p64 else {
+            throw error(node, field, "\(text) is too long; write a duration below 500 years, such as 2s.")
+        }
+        return UInt64(nanoseconds)
     }
 
     /// Milliseconds as a number (`5`, `0.25`) or a duration (`5ms`).
     func milliseconds(_ node: Node, _ field: String) throws(PlanError) -> UInt64 {
         if let text = node.scalar?.string, let value = Double(text) {
             guard value >= 0, value.isFinite else { throw error(node, field, "\(text) is negative; delays start at 0.") }
-            return UInt64((value * 1e6).rounded())
+            let nanoseconds = (value * 1e6).rounded()
+            guard nanoseconds < 0x1p64 else {
+                throw error(node, field, "\(text) is too long; write a delay below 500 years, such as 5.")
+            }
+            return UInt64(nanoseconds)
         }
         return try duration(node, field)
     }

@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import FaultEngine
 import FaultFS
+import Harness
 import SystemCalls
 
 struct MountCommand: ParsableCommand {
@@ -163,20 +164,49 @@ struct ReplayCommand: ParsableCommand {
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Check a plan file without mounting: one line per rule, or the first error with file, line and field."
+        abstract: "Check plan and scenario files without mounting: a summary of each, or its first error with file, line and field.",
+        discussion: "A file under a scenarios/ directory, or one with a top-level `task:` key, is read as a scenario (docs/SCENARIOS.md); any other as a plan (docs/PLANS.md)."
     )
 
-    @Argument(help: "The plan file (YAML).")
-    var plan: String
+    @Argument(help: "The plan or scenario files (YAML).")
+    var files: [String]
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("name at least one plan or scenario file") }
+    }
 
     func run() throws {
-        let text = try TextFile.read(plan, what: "plan")
+        var problems: [String] = []
+        for file in files {
+            do {
+                try check(file)
+            } catch let failure as Failure {
+                problems.append(failure.description)
+            }
+        }
+        // Every file is checked; the bad ones are one line each, and the
+        // last goes out as the failure so the exit code is 1.
+        guard let last = problems.last else { return }
+        for problem in problems.dropLast() { Output.error(problem) }
+        throw Failure(last)
+    }
+
+    private func check(_ file: String) throws {
+        let text = try TextFile.read(file, what: "plan or scenario")
+        if ScenarioLoader.isScenario(path: file, text: text) {
+            let scenario: Scenario
+            do { scenario = try ScenarioLoader.parse(Array(text.utf8), file: file) } catch { throw Failure(error.description) }
+            let rules = scenario.faults.rules.count
+            let kind = scenario.isControl ? "control, no faults" : "\(rules) rule\(rules == 1 ? "" : "s")"
+            Output.line("\(file): scenario \(scenario.id) (\(scenario.patterns.joined(separator: ", ")); \(scenario.task.work.kind); \(kind)), valid.")
+            return
+        }
         let parsed: Plan
-        do { parsed = try Plan.parse(yaml: text, file: plan) } catch { throw Failure(error.description) }
+        do { parsed = try Plan.parse(yaml: text, file: file) } catch { throw Failure(error.description) }
         for (index, rule) in parsed.rules.enumerated() {
             Output.line("rules[\(index)] \(rule.name ?? "(unnamed)"): \(rule.fault.kind.rawValue) on \(rule.path.description)")
         }
-        Output.line("\(plan): \(parsed.rules.count) rule\(parsed.rules.count == 1 ? "" : "s"), valid.")
+        Output.line("\(file): \(parsed.rules.count) rule\(parsed.rules.count == 1 ? "" : "s"), valid.")
     }
 }
 

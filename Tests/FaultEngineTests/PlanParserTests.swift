@@ -100,6 +100,13 @@ struct PlanParserTests {
          "plan.yaml:4: rules[0].callers.include.user: is not a way to name a process; use pid, name or exe."),
         ("seeds: 3\n",
          "plan.yaml:1: seeds: is not a plan field; use `seed` or `rules`."),
+        // Beyond UInt64 nanoseconds: refused, where the conversion used to trap.
+        ("rules:\n  - fault: missing\n    after: 1e300s\n",
+         "plan.yaml:3: rules[0].after: 1e300s is too long; write a duration below 500 years, such as 2s."),
+        ("rules:\n  - fault: missing\n    for: 600000000000\n",
+         "plan.yaml:3: rules[0].for: 600000000000 is too long; write a duration below 500 years, such as 2s."),
+        ("rules:\n  - fault: delay\n    ms: 1e20\n",
+         "plan.yaml:3: rules[0].ms: 1e20 is too long; write a delay below 500 years, such as 5."),
     ])
     func errors(yaml: String, message: String) {
         do {

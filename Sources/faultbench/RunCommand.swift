@@ -1,0 +1,138 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import ExecutorContract
+import Figures
+import Foundation
+import Harness
+import Results
+
+/// `faultbench run`: the main job. Replays the scenarios against the
+/// pattern-off and pattern-on executors on one mount, judges every trial
+/// from the ground truth, and writes `results/<run-id>.json`.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run failure scenarios against the pattern-off and pattern-on executors and report what the patterns prevent.",
+        discussion: """
+        With no arguments it runs the standard suite in ./scenarios on a temporary mount and writes results/<run-id>.json.
+
+        Executors: by default the built-in ones (faultbench-executor off|on, next to this binary). --executor off=CMD,on=CMD
+        names others (CMD split at spaces); one CMD for both arms (--executor CMD) is an A/A calibration run.
+
+        Exit codes: 0 the run finished; 1 bad input or the run failed (e.g. the filesystem died; no trial after that point is
+        counted); 130 stopped by Ctrl-C or SIGTERM (the partial result is written; --resume continues it).
+        """
+    )
+
+    @Option(name: .customLong("scenarios"), help: "Scenario files or directories (searched for *.yaml).")
+    var paths: [String] = ["scenarios"]
+
+    @Option(help: "Only scenarios whose id matches this glob (e.g. 'exec-004/*').")
+    var scenario: String?
+
+    @Option(help: "The run's seed: the trial order and every fault's random draws derive from it.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Trials per arm per scenario (default: each scenario's own, 20 if it says none).")
+    var trials: Int?
+
+    @Option(help: "Trials run at once (default: the core count, twice that when most scenarios wait on injected delays).")
+    var jobs: Int?
+
+    @Option(help: "off=CMD,on=CMD, or one CMD for both arms (an A/A run).")
+    var executor: [String] = []
+
+    @Option(help: "Where results/<run-id>.json and its journal go.")
+    var results: String = "results"
+
+    @Option(help: "Continue an interrupted run: its journal (results/<run-id>.journal.jsonl) or its run id.")
+    var resume: String?
+
+    @Option(help: "A failure-mix file (JSON: {\"EXEC-001\": 0.07, ...}) to weight the suite's aggregates; default the seed's shares.")
+    var failureMix: String?
+
+    func validate() throws {
+        if let trials, !(1...100_000).contains(trials) { throw ValidationError("--trials must be from 1 to 100000.") }
+        if let jobs, !(1...256).contains(jobs) { throw ValidationError("--jobs must be from 1 to 256.") }
+    }
+
+    func run() throws {
+        let scenarios: [Scenario]
+        do { scenarios = try ScenarioLoader.loadSuite(paths, matching: scenario) } catch { throw Failure(error.description) }
+        guard !scenarios.isEmpty else {
+            throw Failure("no scenario matches '\(scenario ?? "*")' in \(paths.joined(separator: ", ")); check --scenarios and --scenario.")
+        }
+        let binary = Self.selfPath()
+        var config = RunConfiguration(
+            scenarios: scenarios, seed: seed, executors: try executors(besides: binary), faultbenchBinary: binary,
+            resultsDirectory: results, say: { Output.line($0) })
+        config.trialsPerArm = trials
+        config.jobs = jobs
+        config.scenarioGlob = scenario
+        if let resume {
+            config.resume = resume.hasSuffix(".jsonl") || resume.contains("/") ? resume : results + "/" + resume + ".journal.jsonl"
+        }
+        if let failureMix { config.failureMix = try Self.loadMix(failureMix) }
+
+        let outcome: RunOutcome
+        switch HarnessRun.execute(config) {
+        case .failure(let error): throw Failure(error.description)
+        case .success(let value): outcome = value
+        }
+        Output.line(SummaryText.render(outcome.result))
+        Output.line("results: \(outcome.resultPath)")
+        if let reason = outcome.stoppedBecause {
+            Output.error("the run stopped early: \(reason)")
+            if reason.hasPrefix("stopped by signal") { Glibc.exit(130) }
+            Glibc.exit(1)
+        }
+    }
+
+    /// The command of each arm.
+    private func executors(besides binary: String) throws -> [Arm: [String]] {
+        if executor.isEmpty {
+            let slash = binary.lastIndex(of: "/").map { String(binary[..<$0]) } ?? "."
+            let builtin = slash + "/faultbench-executor"
+            guard access(builtin, X_OK) == 0 else {
+                throw Failure("the built-in executor '\(builtin)' is missing; build the package (swift build) or name executors with --executor.")
+            }
+            return [.off: [builtin, "off"], .on: [builtin, "on"]]
+        }
+        var commands: [Arm: [String]] = [:]
+        for item in executor.flatMap({ $0.split(separator: ",").map(String.init) }) {
+            if item.hasPrefix("off=") || item.hasPrefix("on=") {
+                let arm: Arm = item.hasPrefix("off=") ? .off : .on
+                commands[arm] = item.dropFirst(arm == .off ? 4 : 3).split(separator: " ").map(String.init)
+            } else {
+                let command = item.split(separator: " ").map(String.init)
+                commands[.off] = command
+                commands[.on] = command
+            }
+        }
+        for arm in Arm.allCases where commands[arm]?.isEmpty ?? true {
+            throw Failure("--executor names no command for the \(arm.rawValue) arm; write off=CMD,on=CMD or one CMD for both.")
+        }
+        return commands
+    }
+
+    static func loadMix(_ path: String) throws -> FailureMix {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Failure("cannot read the failure mix '\(path)'; check the path.")
+        }
+        guard let shares = try? JSONDecoder().decode([String: Double].self, from: data), !shares.isEmpty,
+              shares.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw Failure("\(path): a failure mix is a JSON object of pattern IDs to non-negative shares, such as {\"EXEC-002\": 0.22}.")
+        }
+        return FailureMix(source: path, shares: shares)
+    }
+
+    /// This executable's path, so the mount and the built-in executors are the same build.
+    static func selfPath() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return CommandLine.arguments[0] }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
