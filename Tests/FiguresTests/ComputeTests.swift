@@ -132,6 +132,9 @@ enum Fixture {
         // Kish: 1/(w4²/10 + w2²/10).
         #expect(close(weighted.n.off, 10 / (w4 * w4 + w2 * w2), 1e-9))
         #expect(close(weighted.prevention?.estimate, 1 - (w2 * 0.1) / (w4 * 0.5 + w2 * 0.6), 1e-12))
+        // Katz on the effective counts, worked in Python from the same formulas.
+        #expect(close(weighted.prevention?.lower, 0.007448617733246565, 1e-9))
+        #expect(close(weighted.prevention?.upper, 0.975816693823346, 1e-9))
         // Weighted geometric mean of the two fault scenarios' speedups.
         let speedTorn = 0.0245 / 0.0145, speedPartial = 0.0445 / 0.0545
         #expect(close(weighted.speedup?.estimate, exp(w4 * log(speedTorn) + w2 * log(speedPartial)), 1e-12))

@@ -111,6 +111,23 @@ func close(_ a: Double?, _ b: Double, _ tolerance: Double = 1e-9) -> Bool {
         #expect(close(result.p, 7.0 / 126, 1e-12))
     }
 
+    /// Unequal sizes, and 40 values (the largest exact case), against
+    /// scipy.stats.mannwhitneyu(..., method="exact").
+    @Test func exactUnequalSizes() throws {
+        let small = try #require(Figures.mannWhitney([0.5, 3.2, 7.7], [1.1, 1.9, 2.3, 2.8, 4.0, 4.4, 5.1, 5.6, 6.0, 6.5, 8.1, 9.9],
+                                                     alternative: .less))
+        #expect(small.u == 14 && small.method == "exact")
+        #expect(close(small.p, 0.31648351648351647, 1e-12))
+        let a: [Double] = [2.3796, 5.4423, 3.6996, 6.0392, 6.2572, 0.6553, 0.1317, 8.3747, 2.5935, 2.3433, 9.9564,
+                           4.7026, 8.3646, 4.7635, 6.3907, 1.5062, 6.3486]
+        let b: [Double] = [10.6805, 7.2318, 9.4125, 8.7141, 2.6403, 9.5823, 7.911, 5.0127, 2.3101, 10.6553, 6.7275,
+                           9.1882, 10.7881, 9.1413, 11.211, 5.9496, 10.0091, 6.4462, 11.3559, 10.7887, 2.9745,
+                           3.3597, 4.1699]
+        let forty = try #require(Figures.mannWhitney(a, b, alternative: .less))
+        #expect(forty.u == 89 && forty.method == "exact")
+        #expect(close(forty.p, 0.0014868925389386724, 1e-12))
+    }
+
     /// With ties the normal approximation with tie and continuity correction;
     /// scipy.stats.mannwhitneyu(..., method="asymptotic") gives U = 62.
     @Test func tiesUseTheCorrectedNormalApproximation() throws {
