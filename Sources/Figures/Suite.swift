@@ -68,7 +68,7 @@ extension Figures {
     /// intervals are Wilson intervals at the Kish effective sample size
     /// n_eff = 1/Σ(w_p²/n_p) (the n whose binomial variance matches that of
     /// R), so they behave at zero errors as Wilson does. Prevention is the
-    /// Katz log interval on the effective counts R·n_eff of n_eff per arm.
+    /// Koopman score interval on the effective counts R·n_eff of n_eff per arm.
     /// Time ratios are weighted geometric means (see `geometricRatio`).
     static func weighted(patterns: [PatternFigures], weights: [String: Double], scenarios: [ScenarioFigures],
                          _ context: AggregateContext) -> AggregateFigures? {

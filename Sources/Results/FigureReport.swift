@@ -33,7 +33,7 @@ public struct Estimate: Codable, Sendable, Hashable {
     public var estimate: Double
     public var lower: Double
     public var upper: Double
-    /// How the interval was computed, e.g. `wilson`, `katz-log`, `percentile-bootstrap`.
+    /// How the interval was computed, e.g. `wilson`, `koopman-score`, `percentile-bootstrap`.
     public var method: String
 
     public init(estimate: Double, lower: Double, upper: Double, method: String) {

@@ -104,8 +104,10 @@ enum Fixture {
         #expect(transient.faultDidNotBite)
         #expect(transient.prevention == nil)
         let partial = try scenario("b/partial")
-        // Katz, no zero cell: scipy relative_risk(1, 10, 6, 10) gives RR 1/6.
         #expect(close(partial.prevention?.estimate, 1 - 1.0 / 6, 1e-12))
+        // The score interval of 1 of 10 against 6 of 10, derived numerically in Python.
+        #expect(close(partial.prevention?.lower, 0.2041244377885727, 1e-6))
+        #expect(close(torn.prevention?.lower, 0.3871394161161823, 1e-6))
     }
 
     @Test func patternsAndSuite() throws {
@@ -132,9 +134,9 @@ enum Fixture {
         // Kish: 1/(w4²/10 + w2²/10).
         #expect(close(weighted.n.off, 10 / (w4 * w4 + w2 * w2), 1e-9))
         #expect(close(weighted.prevention?.estimate, 1 - (w2 * 0.1) / (w4 * 0.5 + w2 * 0.6), 1e-12))
-        // Katz on the effective counts, worked in Python from the same formulas.
-        #expect(close(weighted.prevention?.lower, 0.007448617733246565, 1e-9))
-        #expect(close(weighted.prevention?.upper, 0.975816693823346, 1e-9))
+        // The score interval on the effective counts, derived numerically in Python.
+        #expect(close(weighted.prevention?.lower, 0.28884276895527516, 1e-6))
+        #expect(close(weighted.prevention?.upper, 0.9719133193188086, 1e-6))
         // Weighted geometric mean of the two fault scenarios' speedups.
         let speedTorn = 0.0245 / 0.0145, speedPartial = 0.0445 / 0.0545
         #expect(close(weighted.speedup?.estimate, exp(w4 * log(speedTorn) + w2 * log(speedPartial)), 1e-12))
@@ -147,7 +149,7 @@ enum Fixture {
         #expect(again == report)
         let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
         #expect(json.contains("\"label\":\"model\""))
-        #expect(json.contains("\"method\":\"katz-log"))
+        #expect(json.contains("\"method\":\"koopman-score"))
         let decoded = try JSONDecoder().decode(FigureReport.self, from: Data(json.utf8))
         #expect(decoded == report)
         // The did-not-bite scenario carries no prevention at all.

@@ -4,25 +4,44 @@ import Testing
 import Results
 
 @Suite struct PreventionTests {
-    /// No zero cell: the plain Katz interval, which
-    /// scipy.stats.contingency.relative_risk(2, 20, 10, 20).confidence_interval()
-    /// gives as RR 0.2 in [0.050019530651981274, 0.7996876315834763].
-    @Test func katzAgainstScipy() throws {
-        let p = try #require(Figures.prevention(errorsOn: 2, nOn: 20, errorsOff: 10, nOff: 20))
-        #expect(close(p.estimate, 0.8, 1e-12))
-        #expect(close(p.lower, 1 - 0.7996876315834763, 1e-12))
-        #expect(close(p.upper, 1 - 0.050019530651981274, 1e-12))
-        #expect(p.method.hasPrefix("katz-log"))
+    /// Koopman's (1984) own example, 36 of 40 against 16 of 80: the score
+    /// interval of the risk ratio is 2.94 to 7.15, so prevention (1 − RR)
+    /// runs from −6.15 to −1.94.
+    @Test func koopmansPublishedExample() throws {
+        let p = try #require(Figures.prevention(errorsOn: 36, nOn: 40, errorsOff: 16, nOff: 80))
+        #expect(close(p.estimate, -3.5, 1e-12))
+        #expect(close(1 - p.upper, 2.94, 0.005), "RR lower \(1 - p.upper)")
+        #expect(close(1 - p.lower, 7.15, 0.005), "RR upper \(1 - p.lower)")
+        #expect(p.method.hasPrefix("koopman-score"))
     }
 
-    /// No error on: the estimate is 1; the interval comes from the table
-    /// with 0.5 added to every cell (0.5/21 against 10.5/21): prevention
-    /// 0.23869…, and its upper end is widened from 0.99702 to the estimate.
+    /// Against an independent Python derivation: the restricted maximum
+    /// likelihood found numerically (scipy minimize_scalar, not the
+    /// quadratic), Pearson's chi-square, and brentq for the crossings.
+    @Test(arguments: [
+        (2, 20, 10, 20, 0.3235750539562251, 0.947101288633273),
+        (1, 10, 6, 10, 0.2041244377885727, 0.9714480881531578),
+        (1, 30, 11, 30, 0.5108580415343644, 0.9844952380529016),
+        (10, 20, 2, 20, -17.904052026042514, -0.478360622521131),
+        (1, 1_000_000, 500_000, 1_000_000, 0.9999886701684719, 0.9999996469510962),
+    ])
+    func againstNumericDerivation(on: Int, nOn: Int, off: Int, nOff: Int, lower: Double, upper: Double) throws {
+        let p = try #require(Figures.prevention(errorsOn: on, nOn: nOn, errorsOff: off, nOff: nOff))
+        #expect(close(p.estimate, 1 - (Double(on) / Double(nOn)) / (Double(off) / Double(nOff)), 1e-12))
+        #expect(close(p.lower, lower, 1e-6 * max(1, abs(lower))), "lower \(p.lower)")
+        #expect(close(p.upper, upper, 1e-6), "upper \(p.upper)")
+    }
+
+    /// No error on: the estimate is 1 and so is the interval's upper end,
+    /// with no continuity correction; 0 of 20 against 10 of 20 gives ≥ 66.8%
+    /// (Katz with 0.5 added would give ≥ 24%, far below what Fisher's exact
+    /// p = 0.0002 says).
     @Test func zeroErrorsOn() throws {
         let p = try #require(Figures.prevention(errorsOn: 0, nOn: 20, errorsOff: 10, nOff: 20))
-        #expect(p.estimate == 1)
-        #expect(close(p.lower, 0.23869010939572688, 1e-12))
-        #expect(p.upper == 1)
+        #expect(p.estimate == 1 && p.upper == 1)
+        #expect(close(p.lower, 0.6678231550086661, 1e-6))
+        let small = try #require(Figures.prevention(errorsOn: 0, nOn: 10, errorsOff: 5, nOff: 10))
+        #expect(close(small.lower, 0.3871394161161823, 1e-6))
     }
 
     /// Nothing to prevent: no error off (the fault did not bite), or an empty arm.
@@ -33,8 +52,8 @@ import Results
         #expect(Figures.prevention(errorsOn: 0, nOn: 20, errorsOff: 0, nOff: 0) == nil)
     }
 
-    /// Every trial an error in both arms: no prevention, and the corrected
-    /// table keeps the interval finite and around 0 instead of collapsing.
+    /// Every trial an error in both arms: no prevention, and a finite
+    /// interval around 0 instead of a collapse or an infinity.
     @Test func allErrorsBothArms() throws {
         let p = try #require(Figures.prevention(errorsOn: 20, nOn: 20, errorsOff: 20, nOff: 20))
         #expect(p.estimate == 0)
@@ -42,11 +61,20 @@ import Results
         #expect(p.lower.isFinite && p.upper.isFinite)
     }
 
-    /// The patterns making things worse shows as negative prevention.
-    @Test func harmIsNegative() throws {
-        let p = try #require(Figures.prevention(errorsOn: 10, nOn: 20, errorsOff: 2, nOff: 20))
-        #expect(close(p.estimate, -4, 1e-12))
-        #expect(p.upper < 0)
+    /// The interval always contains the estimate, over a grid of tables.
+    @Test func intervalContainsTheEstimate() throws {
+        for nOn in [1, 5, 20] {
+            for nOff in [1, 7, 20] {
+                for on in 0...nOn {
+                    for off in 1...nOff {
+                        let p = try #require(Figures.prevention(errorsOn: on, nOn: nOn, errorsOff: off, nOff: nOff))
+                        #expect(p.lower <= p.estimate && p.estimate <= p.upper && p.upper <= 1,
+                                "\(on)/\(nOn) vs \(off)/\(nOff): \(p)")
+                        #expect(p.lower.isFinite)
+                    }
+                }
+            }
+        }
     }
 }
 
