@@ -4,14 +4,17 @@ import Results
 extension Figures {
     /// Where the seed's own numbers (../shared/seed/patterns-facts.md,
     /// section 3) do not add up, for the claims the figures check. Reports
-    /// show these beside the weighted figures, so nobody reads the weights
-    /// as better founded than they are.
+    /// show these beside the figures, so nobody reads the seed's claims or
+    /// its shares as better founded than they are.
     public static let seedNotes = [
-        "The seed's per-pattern shares (EXEC-001 7%, EXEC-002 22%, EXEC-003 16%, EXEC-004 2%, PATTERN-001 4%, PATTERN-002 16%) add up to only 67%; the weights normalise them over the patterns measured.",
         "The seed's taxonomy shares add up to 105% and its counts to at least 97, more than the 92 failures it analysed; with file-not-found (38%) EXEC-002 alone would claim 22 + 38 + 3 = 63%.",
         "The seed counts log lines 78-127 both as a missing tool (EXEC-003) and as a silent exit-0 failure (PATTERN-002), so those two shares overlap.",
-        "PATTERN-003 has no failure share in the seed, so it is left out of the weighted figures and reported unweighted only.",
         "The seed's 3-10x speedup does not follow from its own session times: 40 min cut to 15-20 min is 2-2.7x, and its savings per session (86-190 min) exceed the 40-min session.",
+    ]
+
+    /// Notes that hold only when the weights are the seed's shares.
+    public static let seedMixNotes = [
+        "The seed's per-pattern shares (EXEC-001 7%, EXEC-002 22%, EXEC-003 16%, EXEC-004 2%, PATTERN-001 4%, PATTERN-002 16%) add up to only 67%, and PATTERN-003 has none.",
     ]
 
     /// Weights of the measured patterns: their shares in the mix normalised
@@ -36,8 +39,9 @@ extension Figures {
                                        scenarios: scenarios, context)
         return SuiteFigures(mixSource: run.failureMix.source, weights: weights, unweighted: unweighted,
                             pooled: pooledAll, weighted: weightedFigures,
-                            notes: documentNotes(run) + mixNotes(run.failureMix, measured: measured, weights: weights)
-                                + seedNotes)
+                            notes: documentNotes(run)
+                                + mixNotes(run.failureMix, measured: measured, weights: weights, unweighted: unweighted)
+                                + (run.failureMix.source == FailureMix.seed.source ? seedMixNotes : []) + seedNotes)
     }
 
     /// Sentences about trials the figures leave out, so none vanish unseen.
@@ -50,11 +54,15 @@ extension Figures {
     }
 
     /// Sentences about this run's mix: what it adds up to, what is left out.
-    static func mixNotes(_ mix: FailureMix, measured: [String], weights: [String: Double]) -> [String] {
+    static func mixNotes(_ mix: FailureMix, measured: [String], weights: [String: Double],
+                         unweighted: [String]) -> [String] {
         var notes: [String] = []
         let total = mix.shares.values.reduce(0, +)
         notes.append(String(format: "The failure mix (%@) adds up to %.0f%%; weights are its shares normalised over the %d measured pattern(s) that have one.",
                             mix.source, total * 100, weights.count))
+        if !unweighted.isEmpty {
+            notes.append("Measured but without a share in the mix, so left out of the weighted figures and reported unweighted only: \(unweighted.joined(separator: ", ")).")
+        }
         let missing = mix.shares.keys.filter { !measured.contains($0) && mix.shares[$0]! > 0 }.sorted()
         if !missing.isEmpty {
             notes.append("Patterns with a share but no measured fault scenario, left out of the weights: \(missing.joined(separator: ", ")).")

@@ -38,9 +38,6 @@ public enum SummaryTable {
         if let modelled = report.suite.weighted?.modelledSpeedup ?? report.suite.pooled.modelledSpeedup {
             lines.append("Modelled time to a correct state, off/on (model, with reruns and recovery cost): \(ratio(modelled)).")
         }
-        if !report.suite.unweighted.isEmpty {
-            lines.append("Not weighted (no share in the mix): \(report.suite.unweighted.joined(separator: ", ")).")
-        }
         lines.append("Notes:")
         lines += report.suite.notes.map { "  - " + $0 }
         return lines.joined(separator: "\n") + "\n"

@@ -141,7 +141,18 @@ enum Fixture {
         let speedTorn = 0.0245 / 0.0145, speedPartial = 0.0445 / 0.0545
         #expect(close(weighted.speedup?.estimate, exp(w4 * log(speedTorn) + w2 * log(speedPartial)), 1e-12))
         #expect(suite.notes.contains { $0.contains("67%") })
-        #expect(suite.notes.contains { $0.contains("PATTERN-003") })
+        #expect(suite.notes.contains { $0.hasSuffix("reported unweighted only: PATTERN-003.") })
+    }
+
+    /// Another mix: its own shares, and no note that only holds for the seed's.
+    @Test func anotherMix() throws {
+        var run = Fixture.run()
+        run.failureMix = FailureMix(source: "mix.yaml", shares: ["EXEC-004": 1, "EXEC-002": 1, "PATTERN-003": 2])
+        let suite = Figures.compute(run, resamples: 100).suite
+        #expect(suite.weights == ["EXEC-004": 0.25, "EXEC-002": 0.25, "PATTERN-003": 0.5])
+        #expect(suite.unweighted.isEmpty)
+        #expect(!suite.notes.contains { $0.contains("67%") || $0.contains("unweighted only") })
+        #expect(suite.notes.first == "The failure mix (mix.yaml) adds up to 400%; weights are its shares normalised over the 3 measured pattern(s) that have one.")
     }
 
     @Test func reproducibleAndEncodable() throws {

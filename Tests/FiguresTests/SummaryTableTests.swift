@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Figures
 import Results
@@ -23,5 +24,23 @@ import Results
             let start = line.index(line.startIndex, offsetBy: column)
             #expect(line[..<start].last == " " && line[start] != " ", "misaligned: \(line)")
         }
+    }
+
+    /// The whole table of the fixture against a golden file, so a change to
+    /// the layout is seen in review. Re-record with
+    /// `FAULTBENCH_RECORD_GOLDEN=1 swift test --filter SummaryTableTests`.
+    @Test func matchesTheGoldenFile() throws {
+        let run = Fixture.run()
+        let text = SummaryTable.render(Figures.compute(run, resamples: 200), run: run)
+        // Outside the test target's folder, so SwiftPM does not ask to declare it a resource.
+        let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Golden/summary-table.txt")
+        if ProcessInfo.processInfo.environment["FAULTBENCH_RECORD_GOLDEN"] == "1" {
+            try FileManager.default.createDirectory(at: golden.deletingLastPathComponent(),
+                                                    withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: golden, options: .atomic)
+        }
+        let expected = try String(contentsOf: golden, encoding: .utf8)
+        #expect(text == expected, "re-record with FAULTBENCH_RECORD_GOLDEN=1 if the change is intended")
     }
 }
