@@ -24,7 +24,8 @@ extension Figures {
     /// correction: with no error on, θ_lower is 0 and prevention's upper end
     /// is exactly 1. Fagerland, Lydersen & Laake (2015) recommend it.
     ///
-    /// - Parameters: counts may be fractional (effective counts of weighted figures).
+    /// Counts may be fractional: the weighted figures pass effective counts.
+    ///
     /// - Returns: nil when an arm is empty or the off arm shows no error:
     ///   then there is nothing to prevent, and the fault did not bite.
     public static func prevention(errorsOn: Double, nOn: Double, errorsOff: Double, nOff: Double,
