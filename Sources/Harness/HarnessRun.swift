@@ -212,7 +212,7 @@ public enum HarnessRun {
             finishedAt: ISO8601DateFormatter().string(from: Date()), seed: seed, options: options,
             environment: environment, scenarios: records, trials: trials, failureMix: resumed?.1.failureMix ?? config.failureMix,
             timing: timing, figures: nil)
-        result.figures = FigureComputation.compute(result)
+        result.figures = Figures.compute(result)
         let path = config.resultsDirectory + "/" + runID + ".json"
         if case .failure(let error) = ResultFile.write(result, to: path) { return .failure(error) }
         return .success(RunOutcome(result: result, resultPath: path, journalPath: journal.path, stoppedBecause: state.stopReason))

@@ -81,7 +81,9 @@ struct RunCommand: ParsableCommand {
         case .failure(let error): throw Failure(error.description)
         case .success(let value): outcome = value
         }
-        Output.line(SummaryText.render(outcome.result))
+        if let figures = outcome.result.figures {
+            Output.line(SummaryTable.render(figures, run: outcome.result))
+        }
         Output.line("results: \(outcome.resultPath)")
         if let reason = outcome.stoppedBecause {
             Output.error("the run stopped early: \(reason)")
