@@ -13,15 +13,21 @@ public struct DelayModel: Sendable, Hashable {
         self.bytesPerSecond = bytesPerSecond
     }
 
-    /// The delay in nanoseconds for a call moving `length` bytes.
+    /// The delay in nanoseconds for a call moving `length` bytes, at most
+    /// `PlanLimits.longestDuration`: a log-normal tail or a tiny bandwidth
+    /// must neither overflow the sum nor park a worker for centuries.
     func nanoseconds(length: Int, _ stream: inout RandomStream) -> UInt64 {
         var total: UInt64 = 0
-        if let distribution { total += distribution.draw(&stream) }
+        if let distribution { total = distribution.draw(&stream) }
         if let bytesPerSecond, bytesPerSecond > 0, length > 0 {
             let (high, low) = UInt64(length).multipliedFullWidth(by: 1_000_000_000)
-            total += bytesPerSecond.dividingFullWidth((high, low)).quotient
+            // dividingFullWidth traps when the quotient does not fit 64 bits,
+            // which is exactly when the high word is not below the divisor.
+            let transfer = high >= bytesPerSecond ? UInt64.max : bytesPerSecond.dividingFullWidth((high, low)).quotient
+            let (sum, overflow) = total.addingReportingOverflow(transfer)
+            total = overflow ? .max : sum
         }
-        return total
+        return min(total, PlanLimits.longestDuration)
     }
 }
 
