@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "faultbench",
             dependencies: [
-                "Harness", "FaultFS", "FaultEngine",
+                "Harness", "FaultFS", "FaultEngine", "SystemCalls",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
