@@ -82,7 +82,7 @@ let package = Package(
             path: "Tests/PatternProbe"
         ),
         .testTarget(name: "FaultEngineTests", dependencies: ["FaultEngine"]),
-        .testTarget(name: "FaultFSTests", dependencies: ["FaultFS", "FaultFSTestSupport", "SystemCalls"]),
+        .testTarget(name: "FaultFSTests", dependencies: ["FaultFS", "FaultEngine", "FaultFSTestSupport", "SystemCalls"]),
         .testTarget(name: "ExecutionPatternsTests", dependencies: ["ExecutionPatterns", "FaultFSTestSupport"]),
     ]
 )

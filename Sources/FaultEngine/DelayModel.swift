@@ -54,6 +54,9 @@ public enum DelayDistribution: Sendable, Hashable {
             let u2 = stream.nextUnit()
             let normal = (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
             let value = Double(median) * Foundation.exp(sigma * normal)
+            // A median of 0 times an infinite factor is NaN (found by the
+            // plan fuzzer): a zero median is a zero delay whatever sigma says.
+            guard !value.isNaN else { return 0 }
             return value >= Double(UInt64.max) ? .max : UInt64(value.rounded())
         }
     }

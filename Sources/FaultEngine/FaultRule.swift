@@ -115,8 +115,11 @@ public struct FaultRule: Sendable, Hashable {
             if case .uniform(let low, let high)? = model.distribution, low > high {
                 throw fail("min", "is above max; give min no larger than max.")
             }
-            if case .logNormal(_, let sigma)? = model.distribution, !(sigma >= 0) || !sigma.isFinite {
+            if case .logNormal(_, let sigma)? = model.distribution, !(sigma >= 0) {
                 throw fail("sigma", "\(sigma) is negative; give a shape of 0 or more such as 0.5.")
+            }
+            if case .logNormal(_, let sigma)? = model.distribution, !(sigma <= 100) {
+                throw fail("sigma", "\(sigma) is above 100; give a shape such as 0.5 (a sigma of 3 already spans a factor of 20 each way).")
             }
             switch model.distribution {
             case .fixed(let ns)? where ns > longest: throw fail("ms", "\(ns) ns is longer than a day; use at most \(day).")

@@ -175,7 +175,7 @@ final class ControlServer: Sendable {
         answer.append(UInt8(ascii: "\n"))
         var sent = 0
         while sent < answer.count {
-            let w = Syscall.count { answer[sent...].withUnsafeBytes { write(client, $0.baseAddress, $0.count) } }
+            let w = Syscall.count { answer[sent...].withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
             guard case .success(let c) = w, c > 0 else { return false }
             sent += c
         }

@@ -157,6 +157,9 @@ struct HostileInputTests {
         #expect(slow.nanoseconds(length: Int.max, &stream) == PlanLimits.longestDuration)
         let tail = DelayModel(.logNormal(median: PlanLimits.longestDuration, sigma: 1000))
         for _ in 0..<100 { #expect(tail.nanoseconds(length: 1, &stream) <= PlanLimits.longestDuration) }
+        // Found by the plan fuzzer: 0 x exp(huge) is NaN, and UInt64(NaN) traps.
+        let zero = DelayModel(.logNormal(median: 0, sigma: 1e300))
+        for _ in 0..<100 { #expect(zero.nanoseconds(length: 1, &stream) == 0) }
     }
 
     // MARK: Glob
