@@ -66,7 +66,10 @@ struct ArmedRule: Sendable {
         case .tornWrite(let block):
             guard length > 0 else { return nil }
             // The last block boundary strictly inside the write: the most that can be stored while still torn.
-            let end = offset + Int64(length)
+            // The kernel keeps offset + length within a file's maximum
+            // size; a caller of the engine may not, and a trap is no answer.
+            let (end, overflow) = offset.addingReportingOverflow(Int64(length))
+            guard !overflow else { return nil }
             let boundary = ((end - 1) / Int64(block)) * Int64(block)
             return (0, .torn(stored: boundary > offset ? Int(boundary - offset) : 0))
         case .lostWrite:

@@ -75,7 +75,8 @@ extension PlanParser {
     /// 1e300, and a trap in the daemon removes the mount.
     private func nanoseconds(_ ns: Double, _ node: Node, _ field: String, _ text: String) throws(PlanError) -> UInt64 {
         guard ns.rounded() <= Double(PlanLimits.longestDuration) else {
-            throw error(node, field, "\(text) is longer than a day; use a duration of at most \(PlanLimits.describe(seconds: PlanLimits.longestDuration)) (leave `for` out for no end).")
+            let hint = field.hasSuffix(".for") ? " (leave `for` out for no end)" : ""
+            throw error(node, field, "\(text) is longer than a day; use a duration of at most \(PlanLimits.describe(seconds: PlanLimits.longestDuration))\(hint).")
         }
         return UInt64(ns.rounded())
     }

@@ -153,7 +153,7 @@ struct PlanParser {
             // every other error is one line, so this one is too.
             let keys = duplicates.sorted().map { "`\($0)`" }.joined(separator: ", ")
             let what = duplicates.count == 1 ? "the key \(keys) appears" : "the keys \(keys) appear"
-            return PlanError(file: file, line: context.mark.line, field: duplicates.count == 1 ? duplicates[0] : "",
+            return PlanError(file: file, line: context.mark.line, field: "",
                              message: "\(what) more than once in one mapping; give each key once.")
         default:
             let text = "\(yamlError)".split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
