@@ -18,7 +18,9 @@ extension Effect {
     static func fromTrace(result: String, pid: Int32) -> (delay: UInt64, effect: Effect)? {
         let words = result.split(separator: " ")
         guard let first = words.first else { return nil }
-        func count(_ word: Substring) -> Int? { word.split(separator: "/").first.flatMap { Int($0) } }
+        // A negative count would reach pwrite and the durability log as a
+        // backwards range (a trap); a trace never holds one.
+        func count(_ word: Substring) -> Int? { word.split(separator: "/").first.flatMap { Int($0) }.flatMap { $0 >= 0 ? $0 : nil } }
         func hex(_ word: Substring, _ key: String) -> UInt64? {
             guard word.hasPrefix(key + "=0x") else { return nil }
             return UInt64(word.dropFirst(key.count + 3), radix: 16)

@@ -81,8 +81,9 @@ struct ControlCommand: ParsableCommand {
                     keep = value
                     index += 2
                 case "--kill":
-                    kill = try pids(rest[(index + 1)...], "--kill")
-                    index = rest.count
+                    let end = rest[(index + 1)...].firstIndex { $0.hasPrefix("--") } ?? rest.count
+                    kill = try pids(rest[(index + 1)..<end], "--kill")
+                    index = end
                 default:
                     throw Failure("power-loss takes --metadata, --keep P and --kill PID ...; '\(rest[index])' is none of them.")
                 }

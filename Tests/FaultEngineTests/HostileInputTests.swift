@@ -140,6 +140,8 @@ struct HostileInputTests {
         #expect(Effect.fromTrace(result: "delay 18446744073709551615.000000ms", pid: 1) == nil)
         #expect(Effect.fromTrace(result: "delay 86400001.000000ms", pid: 1) == nil)
         #expect(Effect.fromTrace(result: "kill after 10/20", pid: 0) == nil)
+        #expect(Effect.fromTrace(result: "short -5/20", pid: 1) == nil)
+        #expect(Effect.fromTrace(result: "torn -1/20", pid: 1) == nil)
         if case .powerLoss(let plan)? = Effect.fromTrace(result: "power-loss seed=0x1 keep=0.0 metadata=false", pid: 0)?.effect {
             #expect(plan.kill.isEmpty)
         } else {

@@ -150,6 +150,21 @@ extension MountTests {
                     let mount = try Tool.run(binary, ["mount", backing, mnt, "--plan", plan], timeout: 20)
                     #expect(mount.exit == .exited(1) && mount.stderr == check.stderr, "\(mount)")
                 }
+                // faultbench ctl checks its arguments before it connects:
+                // no pid or id is silently dropped (it used to compactMap them away).
+                let socket = dir.path("no.sock")
+                for (arguments, expected) in [
+                    (["exempt", "-1"], "exempt takes process ids; '-1' is not one"),
+                    (["power-loss", "--kill", "0"], "--kill takes process ids; '0' is not one"),
+                    (["power-loss", "--kill", "12", "x"], "--kill takes process ids; 'x' is not one"),
+                    (["power-loss", "--keep", "7"], "--keep takes the probability"),
+                    (["clear", "-3"], "clear takes a rule id"),
+                    (["clear", "1.5"], "clear takes a rule id"),
+                ] {
+                    let ctl = try Tool.run(binary, ["ctl", socket] + arguments, timeout: 20)
+                    #expect(ctl.exit == .exited(1) && ctl.stderr.hasPrefix("faultbench: " + expected), "\(ctl)")
+                    #expect(ctl.stderr.filter { $0 == "\n" }.count == 1, "\(ctl)")
+                }
             }
         }
 
