@@ -10,7 +10,9 @@ public enum PlanLimits {
     /// The largest weight of one errno in a weighted set; with every errno
     /// weighted so, the total still fits the draw.
     public static let largestWeight = 1_000_000
-    /// The largest process id Linux can hand out (`PID_MAX_LIMIT`).
+    /// The largest process id accepted: Linux's `PID_MAX_LIMIT`, the ceiling
+    /// of `pid_max`. Pids are below `pid_max`, so no process has this one;
+    /// tests use it as a valid pid that names no process.
     public static let largestPID: Int32 = 4_194_304
 
     /// Whether `pid` can name a real process other than "every process"
