@@ -38,7 +38,8 @@ struct ArmedRule: Sendable {
     /// Whether the call's bytes touch the rule's offset range.
     func touchesOffsets(offset: Int64, length: Int) -> Bool {
         guard let range = rule.offsets else { return true }
-        let end = offset + Int64(max(length, 1))
+        let (end, overflow) = offset.addingReportingOverflow(Int64(max(length, 1)))
+        if overflow { return offset < range.upperBound }
         return offset < range.upperBound && end > range.lowerBound
     }
 
@@ -65,7 +66,10 @@ struct ArmedRule: Sendable {
         case .tornWrite(let block):
             guard length > 0 else { return nil }
             // The last block boundary strictly inside the write: the most that can be stored while still torn.
-            let end = offset + Int64(length)
+            // The kernel keeps offset + length within a file's maximum
+            // size; a caller of the engine may not, and a trap is no answer.
+            let (end, overflow) = offset.addingReportingOverflow(Int64(length))
+            guard !overflow else { return nil }
             let boundary = ((end - 1) / Int64(block)) * Int64(block)
             return (0, .torn(stored: boundary > offset ? Int(boundary - offset) : 0))
         case .lostWrite:
@@ -77,11 +81,16 @@ struct ArmedRule: Sendable {
         case .corruptRead(let mode):
             return (0, .corrupt(CorruptionPlan(mode: mode, seed: stream.next())))
         case .killCaller(let limit):
+            // The kernel writes back a shared mapping on its own behalf, with
+            // pid 0: there is no caller to kill, and kill(0) would hit the
+            // daemon's own process group.
+            guard caller.pid > 0 else { return nil }
             let key = CallerFileKey(path: path, pid: caller.pid)
             let before = writtenByCaller[key, default: 0]
             // Int64.max marks a caller already killed, so a survivor is not killed twice.
             guard before != .max else { return nil }
-            let after = before + Int64(length)
+            let (sum, overflow) = before.addingReportingOverflow(Int64(length))
+            let after = overflow ? Int64.max - 1 : sum
             if after < limit {
                 writtenByCaller[key] = after
                 return nil
@@ -90,7 +99,8 @@ struct ArmedRule: Sendable {
             return (0, .killAfter(bytes: Int(limit - before), pid: caller.pid))
         case .powerLoss(let options):
             var kill = options.kill
-            if options.killCaller { kill.insert(.pid(caller.pid), at: 0) }
+            // No pid 0 (a request the kernel makes itself) into the kill list.
+            if options.killCaller, caller.pid > 0 { kill.insert(.pid(caller.pid), at: 0) }
             return (0, .powerLoss(PowerLossPlan(seed: stream.next(), metadata: options.metadata,
                                                 keepProbability: options.keepProbability, kill: kill)))
         case .fsyncFail:

@@ -23,7 +23,8 @@ public struct CorruptionPlan: Sendable, Hashable {
         var stream = RandomStream(seed: seed)
         switch mode {
         case .flipBits(let n):
-            for _ in 0..<max(0, n) {
+            // A replayed trace may name any count; bounded as a plan's `flips` is.
+            for _ in 0..<min(max(0, n), PlanLimits.mostFlips) {
                 let bit = stream.next(below: UInt64(buffer.count) * 8)
                 buffer[Int(bit / 8)] ^= UInt8(1) << UInt8(bit % 8)
             }

@@ -13,15 +13,21 @@ public struct DelayModel: Sendable, Hashable {
         self.bytesPerSecond = bytesPerSecond
     }
 
-    /// The delay in nanoseconds for a call moving `length` bytes.
+    /// The delay in nanoseconds for a call moving `length` bytes, at most
+    /// `PlanLimits.longestDuration`: a log-normal tail or a tiny bandwidth
+    /// must neither overflow the sum nor park a worker for centuries.
     func nanoseconds(length: Int, _ stream: inout RandomStream) -> UInt64 {
         var total: UInt64 = 0
-        if let distribution { total += distribution.draw(&stream) }
+        if let distribution { total = distribution.draw(&stream) }
         if let bytesPerSecond, bytesPerSecond > 0, length > 0 {
             let (high, low) = UInt64(length).multipliedFullWidth(by: 1_000_000_000)
-            total += bytesPerSecond.dividingFullWidth((high, low)).quotient
+            // dividingFullWidth traps when the quotient does not fit 64 bits,
+            // which is exactly when the high word is not below the divisor.
+            let transfer = high >= bytesPerSecond ? UInt64.max : bytesPerSecond.dividingFullWidth((high, low)).quotient
+            let (sum, overflow) = total.addingReportingOverflow(transfer)
+            total = overflow ? .max : sum
         }
-        return total
+        return min(total, PlanLimits.longestDuration)
     }
 }
 
@@ -48,6 +54,9 @@ public enum DelayDistribution: Sendable, Hashable {
             let u2 = stream.nextUnit()
             let normal = (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
             let value = Double(median) * Foundation.exp(sigma * normal)
+            // A median of 0 times an infinite factor is NaN (found by the
+            // plan fuzzer): a zero median is a zero delay whatever sigma says.
+            guard !value.isNaN else { return 0 }
             return value >= Double(UInt64.max) ? .max : UInt64(value.rounded())
         }
     }

@@ -54,6 +54,20 @@ public struct FaultRule: Sendable, Hashable {
         func fail(_ field: String, _ message: String) -> PlanError {
             PlanError(field: "\(prefix).\(field)", message: message)
         }
+        if name?.isEmpty == true {
+            throw fail("name", "is empty; give the rule a name, or leave `name` out for a generated one.")
+        }
+        let longest = PlanLimits.longestDuration
+        let day = PlanLimits.describe(seconds: longest)
+        if after > longest { throw fail("after", "\(after) ns is longer than a day; use at most \(day).") }
+        if let duration, duration > longest {
+            throw fail("for", "\(duration) ns is longer than a day; use at most \(day), or leave `for` out for no end.")
+        }
+        for match in callers.include + callers.exclude {
+            if case .pid(let pid) = match, !PlanLimits.isProcessID(Int64(pid)) {
+                throw fail("callers", "\(pid) is not a process id; use a positive pid up to \(PlanLimits.largestPID).")
+            }
+        }
         guard (0...1).contains(probability) else {
             throw fail("probability", "\(probability) is outside 0...1; use a number from 0 to 1.")
         }
@@ -67,6 +81,9 @@ public struct FaultRule: Sendable, Hashable {
             if choice.weighted.isEmpty { throw fail("errno", "is empty; name at least one errno such as EIO.") }
             if choice.weighted.contains(where: { $0.weight == 0 }) {
                 throw fail("errno", "has a weight of 0; weights must be positive whole numbers.")
+            }
+            if choice.weighted.contains(where: { $0.weight > UInt64(PlanLimits.largestWeight) }) {
+                throw fail("errno", "has a weight above \(PlanLimits.largestWeight); use smaller whole numbers in the same ratio.")
             }
         case .shortWrite(let amount), .shortRead(let amount):
             switch amount {
@@ -83,14 +100,32 @@ public struct FaultRule: Sendable, Hashable {
         case .diskFull(let n, let capacity):
             if n < 0 { throw fail("bytes", "\(n) is negative; give a byte count of 0 or more.") }
             if let capacity, capacity < 0 { throw fail("capacity", "\(capacity) is negative; give a byte count of 0 or more.") }
-        case .powerLoss(let options) where !(0...1).contains(options.keepProbability):
-            throw fail("keep-random-subset", "\(options.keepProbability) is outside 0...1; use a number from 0 to 1.")
+        case .powerLoss(let options):
+            guard (0...1).contains(options.keepProbability) else {
+                throw fail("keep-random-subset", "\(options.keepProbability) is outside 0...1; use a number from 0 to 1.")
+            }
+            for match in options.kill {
+                if case .pid(let pid) = match, !PlanLimits.isProcessID(Int64(pid)) {
+                    throw fail("kill", "\(pid) is not a process id; use a positive pid up to \(PlanLimits.largestPID) (0 and negative values would signal whole process groups).")
+                }
+            }
+        case .corruptRead(.flipBits(let n)) where n < 1 || n > PlanLimits.mostFlips:
+            throw fail("flips", "\(n) is outside 1...\(PlanLimits.mostFlips); give the bits to flip per read.")
         case .delay(let model):
             if case .uniform(let low, let high)? = model.distribution, low > high {
                 throw fail("min", "is above max; give min no larger than max.")
             }
             if case .logNormal(_, let sigma)? = model.distribution, !(sigma >= 0) {
                 throw fail("sigma", "\(sigma) is negative; give a shape of 0 or more such as 0.5.")
+            }
+            if case .logNormal(_, let sigma)? = model.distribution, !(sigma <= 100) {
+                throw fail("sigma", "\(sigma) is above 100; give a shape such as 0.5 (a sigma of 3 already spans a factor of 20 each way).")
+            }
+            switch model.distribution {
+            case .fixed(let ns)? where ns > longest: throw fail("ms", "\(ns) ns is longer than a day; use at most \(day).")
+            case .uniform(_, let high)? where high > longest: throw fail("max-delay", "\(high) ns is longer than a day; use at most \(day).")
+            case .logNormal(let median, _)? where median > longest: throw fail("median", "\(median) ns is longer than a day; use at most \(day).")
+            default: break
             }
         default:
             break

@@ -9,15 +9,34 @@ extension PlanParser {
         return text
     }
 
-    func count(_ node: Node, _ field: String, minimum: Int) throws(PlanError) -> Int {
+    func count(_ node: Node, _ field: String, minimum: Int, maximum: Int = .max) throws(PlanError) -> Int {
         guard let text = node.scalar?.string, let value = Int(text) else {
+            if let text = node.scalar?.string, Double(text) != nil {
+                throw error(node, field, "\(text) is not a whole number from \(minimum) to \(maximum).")
+            }
             throw error(node, field, "\(describe(node)) is not a whole number.")
         }
         guard value >= minimum else {
             let what = value < 0 ? "is negative" : "is below \(minimum)"
             throw error(node, field, "\(value) \(what); use a whole number of \(minimum) or more.")
         }
+        guard value <= maximum else {
+            throw error(node, field, "\(value) is above \(maximum); use a whole number from \(minimum) to \(maximum).")
+        }
         return value
+    }
+
+    /// A process id to signal, exempt or filter on: 0 (the caller's process
+    /// group), -1 (every process) and other negative values name groups of
+    /// processes, never the one process the user meant, so they are refused.
+    func processID(_ node: Node, _ field: String) throws(PlanError) -> Int32 {
+        guard let text = node.scalar?.string, let value = Int64(text) else {
+            throw error(node, field, "\(describe(node)) is not a process id; use a positive whole number such as 1234.")
+        }
+        guard PlanLimits.isProcessID(value) else {
+            throw error(node, field, "\(value) is not a process id; use a positive pid up to \(PlanLimits.largestPID) (0 and negative values would signal whole process groups).")
+        }
+        return Int32(value)
     }
 
     func number(_ node: Node, _ field: String) throws(PlanError) -> Double {
@@ -49,23 +68,25 @@ extension PlanParser {
             throw error(node, field, "\(describe(node)) is not a duration; write one like 500ms or 2s.")
         }
         guard value >= 0 else { throw error(node, field, "\(text) is negative; durations start at 0.") }
-        // UInt64(_:) traps on a value it cannot hold; 2^64 ns is 584 years.
-        let nanoseconds = (value * scale).rounded()
-        guard nanoseconds < 0x1p64 else {
-            throw error(node, field, "\(text) is too long; write a duration below 500 years, such as 2s.")
+        return try nanoseconds(value * scale, node, field, text)
+    }
+
+    /// Converts only after checking the range: a plain `UInt64(x)` traps on
+    /// 1e300, and a trap in the daemon removes the mount.
+    private func nanoseconds(_ ns: Double, _ node: Node, _ field: String, _ text: String) throws(PlanError) -> UInt64 {
+        guard ns.rounded() <= Double(PlanLimits.longestDuration) else {
+            let hint = field.hasSuffix(".for") ? " (leave `for` out for no end)" : ""
+            throw error(node, field, "\(text) is longer than a day; use a duration of at most \(PlanLimits.describe(seconds: PlanLimits.longestDuration))\(hint).")
         }
-        return UInt64(nanoseconds)
+        return UInt64(ns.rounded())
     }
 
     /// Milliseconds as a number (`5`, `0.25`) or a duration (`5ms`).
     func milliseconds(_ node: Node, _ field: String) throws(PlanError) -> UInt64 {
         if let text = node.scalar?.string, let value = Double(text) {
-            guard value >= 0, value.isFinite else { throw error(node, field, "\(text) is negative; delays start at 0.") }
-            let nanoseconds = (value * 1e6).rounded()
-            guard nanoseconds < 0x1p64 else {
-                throw error(node, field, "\(text) is too long; write a delay below 500 years, such as 5.")
-            }
-            return UInt64(nanoseconds)
+            guard value.isFinite else { throw error(node, field, "\(text) is not a number of milliseconds.") }
+            guard value >= 0 else { throw error(node, field, "\(text) is negative; delays start at 0.") }
+            return try nanoseconds(value * 1e6, node, field, text + "ms")
         }
         return try duration(node, field)
     }
@@ -96,7 +117,7 @@ extension PlanParser {
         if let mapping = node.mapping {
             var weighted: [ErrnoChoice.Weighted] = []
             for (key, value) in mapping {
-                weighted.append(.init(errno: try number(key), weight: UInt64(try count(value, field, minimum: 1))))
+                weighted.append(.init(errno: try number(key), weight: UInt64(try count(value, field, minimum: 1, maximum: PlanLimits.largestWeight))))
             }
             guard !weighted.isEmpty else { throw error(node, field, "is empty; name at least one errno such as EIO.") }
             return ErrnoChoice(weighted: weighted)
@@ -147,10 +168,7 @@ extension PlanParser {
             for item in items {
                 switch key.string {
                 case "pid":
-                    guard let text = item.scalar?.string, let pid = Int32(text) else {
-                        throw error(item, sub, "\(describe(item)) is not a process id.")
-                    }
-                    result.append(.pid(pid))
+                    result.append(.pid(try processID(item, sub)))
                 case "name": result.append(.name(try string(item, sub)))
                 case "exe": result.append(.executable(try string(item, sub)))
                 default: throw error(key, sub, "is not a way to name a process; use pid, name or exe.")

@@ -22,14 +22,24 @@ struct PlanParser {
         PlanError(file: file, line: node?.mark?.line, field: field, message: message)
     }
 
+    /// The deepest nesting a plan may have; a real plan needs five levels.
+    static let deepestNesting = 100
+
     func parse(_ yaml: String) throws(PlanError) -> Plan {
+        // Yams composes nodes recursively: a request of a million `[` would
+        // overflow the stack of the thread parsing it, the daemon's included.
+        let depth = PlanParser.nestingBound(yaml)
+        guard depth.depth <= PlanParser.deepestNesting else {
+            throw PlanError(file: file, line: depth.line, field: "", message: "the plan nests more than \(PlanParser.deepestNesting) levels deep; a plan needs only a few (rules, a rule, a field).")
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
         } catch let yamlError as YamlError {
             throw yamlProblem(yamlError)
         } catch {
-            throw PlanError(file: file, field: "", message: "the file is not valid YAML: \(error).")
+            let text = "\(error)".split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            throw PlanError(file: file, field: "", message: "the file is not valid YAML: \(text).")
         }
         guard let root, let mapping = root.mapping else {
             throw error(root, "", "the plan must be a mapping with a `rules:` list.")
@@ -48,8 +58,20 @@ struct PlanParser {
                 guard let sequence = value.sequence else {
                     throw error(value, "rules", "\(describe(value)) is not a list; write one `- fault: ...` item per rule.")
                 }
+                var named: [String: (index: Int, line: Int?)] = [:]
                 for (index, item) in sequence.enumerated() {
-                    rules.append(try rule(item, field: "rules[\(index)]"))
+                    let parsed = try rule(item, field: "rules[\(index)]")
+                    // The engine refuses a taken name only when arming; a
+                    // plan checked alone (`faultbench check`) must say so
+                    // too. Unnamed rules get `<fault>-<n>`, n counting from
+                    // 1 on a fresh mount, which an explicit name can clash with.
+                    let name = parsed.name ?? "\(parsed.fault.kind.rawValue)-\(index + 1)"
+                    if let first = named[name] {
+                        let at = first.line.map { " (line \($0))" } ?? ""
+                        throw error(item, "rules[\(index)].name", "\"\(name)\" is already the name of rules[\(first.index)]\(at); give each rule its own name.")
+                    }
+                    named[name] = (index, item.mark?.line)
+                    rules.append(parsed)
                     lines.append(item.mark?.line)
                 }
             default:
@@ -59,12 +81,83 @@ struct PlanParser {
         return Plan(seed: seed, rules: rules, file: file, lines: lines)
     }
 
+    /// An upper bound of the YAML's nesting depth, and the line where it is
+    /// reached: flow brackets open outside quotes and comments, plus on each
+    /// line its indentation and its `- ` entries (each may open a level).
+    /// It may overcount (a bracket in a plain scalar), never undercount.
+    static func nestingBound(_ yaml: String) -> (depth: Int, line: Int) {
+        let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t"), newline = UInt8(ascii: "\n")
+        var flow = 0, deepest = 0, deepestLine = 1, line = 1
+        var quote: UInt8? = nil
+        var escaped = false
+        var atLineStart = true, lineDepth = 0
+        var inComment = false
+        var previous = newline
+        for byte in yaml.utf8 {
+            defer { previous = byte }
+            if byte == newline {
+                // A quoted scalar may go on, but scanning its next lines as
+                // structure can only overcount.
+                line += 1
+                atLineStart = true
+                lineDepth = 0
+                inComment = false
+                quote = nil
+                escaped = false
+                continue
+            }
+            if inComment { continue }
+            if let open = quote {
+                if escaped {
+                    escaped = false
+                } else if open == UInt8(ascii: "\""), byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == open {
+                    quote = nil
+                }
+                continue
+            }
+            if atLineStart {
+                if byte == space || byte == tab || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "?") {
+                    lineDepth += 1
+                } else {
+                    atLineStart = false
+                }
+            }
+            // A quote opens a scalar only where a token can start; inside a
+            // plain scalar (`it's`) it is just a character.
+            let tokenStart = previous == space || previous == tab || previous == newline || previous == UInt8(ascii: "[")
+                || previous == UInt8(ascii: "{") || previous == UInt8(ascii: ",") || previous == UInt8(ascii: ":")
+                || previous == UInt8(ascii: "-") || previous == UInt8(ascii: "?")
+            switch byte {
+            case UInt8(ascii: "\"") where tokenStart, UInt8(ascii: "'") where tokenStart: quote = byte
+            case UInt8(ascii: "#") where previous == space || previous == tab || previous == newline: inComment = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"): flow += 1
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): flow = max(0, flow - 1)
+            default: break
+            }
+            if flow + lineDepth > deepest {
+                deepest = flow + lineDepth
+                deepestLine = line
+            }
+        }
+        return (deepest, deepestLine)
+    }
+
     private func yamlProblem(_ yamlError: YamlError) -> PlanError {
         switch yamlError {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
             return PlanError(file: file, line: mark.line, field: "", message: "the file is not valid YAML: \(problem).")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            // Yams's own text quotes the whole document over several lines;
+            // every other error is one line, so this one is too.
+            let keys = duplicates.sorted().map { "`\($0)`" }.joined(separator: ", ")
+            let what = duplicates.count == 1 ? "the key \(keys) appears" : "the keys \(keys) appear"
+            return PlanError(file: file, line: context.mark.line, field: "",
+                             message: "\(what) more than once in one mapping; give each key once.")
         default:
-            return PlanError(file: file, field: "", message: "the file is not valid YAML: \(yamlError).")
+            let text = "\(yamlError)".split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            return PlanError(file: file, field: "", message: "the file is not valid YAML: \(text).")
         }
     }
 
@@ -101,7 +194,13 @@ struct PlanParser {
         }
         let fault = try self.fault(kind, fields, field: field, node: node)
         var rule = FaultRule(fault)
-        if let n = fields["name"] { rule.name = try string(n, "\(field).name") }
+        if let n = fields["name"] {
+            let name = try string(n, "\(field).name")
+            guard !name.isEmpty else {
+                throw error(n, "\(field).name", "is empty; give the rule a name, or leave `name` out for a generated one.")
+            }
+            rule.name = name
+        }
         if let n = fields["path"] {
             let pattern = try string(n, "\(field).path")
             do {
@@ -198,7 +297,9 @@ struct PlanParser {
             let mode = try fields["mode"].map { n throws(PlanError) in try string(n, "\(field).mode") } ?? "flip-bits"
             let bytes = try fields["bytes"].map { n throws(PlanError) in try count(n, "\(field).bytes", minimum: 1) }
             switch mode {
-            case "flip-bits": return .corruptRead(.flipBits(try fields["flips"].map { n throws(PlanError) in try count(n, "\(field).flips", minimum: 1) } ?? 1))
+            case "flip-bits":
+                let flips = try fields["flips"].map { n throws(PlanError) in try count(n, "\(field).flips", minimum: 1, maximum: PlanLimits.mostFlips) }
+                return .corruptRead(.flipBits(flips ?? 1))
             case "zero": return .corruptRead(.zero(bytes: bytes))
             case "random": return .corruptRead(.random(bytes: bytes))
             default: throw error(fields["mode"], "\(field).mode", "\(mode) is not a corruption mode; use flip-bits, zero or random.")

@@ -123,7 +123,10 @@ public struct TraceEvent: Sendable, Hashable {
             fraction = value
             for _ in digits.count..<9 { fraction *= 10 }
         }
-        return whole * 1_000_000_000 + fraction
+        let (ns, overflow) = whole.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return nil }
+        let (total, carry) = ns.addingReportingOverflow(fraction)
+        return carry ? nil : total
     }
 
     static func appendQuoted(_ text: String, to line: inout String) {

@@ -41,12 +41,14 @@ public enum ControlChannel {
         }
         var limit = timeval(tv_sec: timeout, tv_usec: 0)
         _ = Syscall.run { setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size)) }
+        _ = Syscall.run { setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size)) }
         var pending = Array((line + "\n").utf8)[...]
         while !pending.isEmpty {
-            let n = Syscall.count { pending.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
-            guard case .success(let count) = n, count > 0 else {
-                return failure("the control socket '\(path)' closed while sending '\(line)'.")
-            }
+            // MSG_NOSIGNAL: a server that closes early (a request over its
+            // size limit) must not kill this process with SIGPIPE; its
+            // answer is then read below.
+            let n = Syscall.count { pending.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+            guard case .success(let count) = n, count > 0 else { break }
             pending = pending.dropFirst(count)
         }
         var answer: [UInt8] = []
@@ -54,14 +56,14 @@ public enum ControlChannel {
         while !answer.contains(UInt8(ascii: "\n")) {
             let n = Syscall.count { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
             switch n {
-            case .failure(let e): return failure("no answer from the control socket '\(path)' to '\(line)': \(e).")
+            case .failure(let e): return failure("no answer from the control socket '\(path)' to '\(line.prefix(200))': \(e).")
             case .success(0): break
             case .success(let count): answer += chunk[0..<count]; continue
             }
             break
         }
         guard let newline = answer.firstIndex(of: UInt8(ascii: "\n")) else {
-            return failure("the control socket '\(path)' closed without a whole answer to '\(line)'.")
+            return failure("the control socket '\(path)' closed without a whole answer to '\(line.prefix(200))'.")
         }
         return .success(String(decoding: answer[..<newline], as: UTF8.self))
     }

@@ -19,19 +19,23 @@ import SystemPackage
 ///   now, which no rule reaches until they are closed and opened again.
 /// - `{"op":"list"}` → `{"ok":true,"rules":[{"id","name","fault","path","matched","fired"}]}`
 /// - `{"op":"clear","id":N}` or `{"op":"clear"}` (all) → `{"ok":true,"cleared":N}`
-/// - `{"op":"power-loss","metadata":false,"keep":0.0,"kill":[pids]}` → `{"ok":true}`
+/// - `{"op":"power-loss","metadata":false,"keep":0.0,"kill":[pids]}` →
+///   `{"ok":true,"killed":[pids],"missing":[pids]}` (named pids that did not exist)
 /// - `{"op":"counters"}` → `{"ok":true,"calls":N,"faults":N,"pending_trace":N,"passthrough":{...}}`
 ///   (`available`, opens `granted` so far, `open` now, and `forced`: opens of
 ///   a targeted file that had to join a passthrough open of the same inode)
 /// - `{"op":"trace","drain":true}` → `{"ok":true,"lines":[...]}`
 /// - `{"op":"exempt","pids":[...]}` → `{"ok":true}`: these processes are never faulted.
 /// - `{"op":"ping"}` → `{"ok":true}`
-/// Every failure is `{"ok":false,"error":"<one sentence>"}`.
+/// Every failure is `{"ok":false,"error":"<one sentence>"}`. The types of
+/// both sides, with every field's range, are `ControlRequest` and
+/// `ControlReply`.
 final class ControlServer: Sendable {
     let path: String
     private let listener: Int32
     private let fs: FileSystem
     private let stopped = Atomic<Bool>(false)
+    private let clients = Atomic<Int>(0)
 
     private init(path: String, listener: Int32, fs: FileSystem) {
         self.path = path
@@ -96,12 +100,34 @@ final class ControlServer: Sendable {
         _ = Syscall.run { unlink(path) }
     }
 
+    /// The most clients served at once; each has its own thread. One that
+    /// connects and sends nothing blocks only its own thread, until
+    /// `idleSeconds` pass.
+    static let maximumClients = 64
+    /// How long a client may leave a request unfinished, or an answer unread.
+    static let idleSeconds = 30
+
     private func acceptLoop() {
         while !stopped.load(ordering: .acquiring) {
             switch Syscall.run({ accept(listener, nil, nil) }) {
             case .success(let client):
-                BackgroundThread.run { self.serve(client) }
-            case .failure(let e) where e.rawValue == ECONNABORTED:
+                guard clients.add(1, ordering: .acquiringAndReleasing).newValue <= ControlServer.maximumClients else {
+                    clients.subtract(1, ordering: .relaxed)
+                    send(ControlReply.failure("too many control clients at once (\(ControlServer.maximumClients)); close idle connections and retry"), to: client)
+                    Syscall.close(client)
+                    continue
+                }
+                var limit = timeval(tv_sec: ControlServer.idleSeconds, tv_usec: 0)
+                for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+                    _ = Syscall.run { setsockopt(client, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size)) }
+                }
+                BackgroundThread.run {
+                    self.serve(client)
+                    self.clients.subtract(1, ordering: .relaxed)
+                }
+            case .failure(let e) where e.rawValue == ECONNABORTED || e.rawValue == EMFILE || e.rawValue == ENFILE:
+                // Out of descriptors is passing: the clients close theirs.
+                if e.rawValue != ECONNABORTED { Syscall.sleep(nanoseconds: 10_000_000) }
                 continue
             case .failure:
                 // The listener was shut down (stop) or is unusable.
@@ -110,6 +136,9 @@ final class ControlServer: Sendable {
         }
     }
 
+    /// Reads request lines and answers each. A line longer than
+    /// `ControlRequest.maximumLength` is refused once that much is read, and
+    /// the connection closed: nothing sends more than the limit into memory.
     private func serve(_ client: Int32) {
         defer { Syscall.close(client) }
         var pending = [UInt8]()
@@ -117,111 +146,106 @@ final class ControlServer: Sendable {
         while true {
             let n = Syscall.count { chunk.withUnsafeMutableBytes { read(client, $0.baseAddress, $0.count) } }
             guard case .success(let count) = n, count > 0 else { return }
+            var scanFrom = pending.count
             pending += chunk[0..<count]
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = Array(pending[..<newline])
-                pending.removeSubrange(...newline)
-                if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
-                var answer = respond(to: line)
-                answer.append(UInt8(ascii: "\n"))
-                var sent = 0
-                while sent < answer.count {
-                    let w = Syscall.count { answer[sent...].withUnsafeBytes { write(client, $0.baseAddress, $0.count) } }
-                    guard case .success(let c) = w, c > 0 else { return }
-                    sent += c
+            while let newline = pending[scanFrom...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = pending[..<newline]
+                if !line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) {
+                    let reply = line.count > ControlRequest.maximumLength ? tooLong() : respond(to: line)
+                    guard send(reply, to: client) else { return }
                 }
+                pending.removeSubrange(...newline)
+                scanFrom = 0
+            }
+            if pending.count > ControlRequest.maximumLength {
+                send(tooLong(), to: client)
+                return
             }
         }
     }
 
-    func respond(to line: [UInt8]) -> [UInt8] {
-        let reply: [String: Any]
+    private func tooLong() -> ControlReply {
+        .failure("the request is longer than \(ControlRequest.maximumLength) bytes; send a plan that size or smaller, or arm it in parts")
+    }
+
+    /// Writes one reply line; false if the client is gone or stopped reading.
+    @discardableResult
+    private func send(_ reply: ControlReply, to client: Int32) -> Bool {
+        var answer = Array(reply.line.utf8)
+        answer.append(UInt8(ascii: "\n"))
+        var sent = 0
+        while sent < answer.count {
+            let w = Syscall.count { answer[sent...].withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+            guard case .success(let c) = w, c > 0 else { return false }
+            sent += c
+        }
+        return true
+    }
+
+    /// Answers one request line; never throws and never traps, whatever the line.
+    func respond(to line: some Collection<UInt8>) -> ControlReply {
         do {
-            guard let request = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
-                throw ControlError("a request must be a JSON object")
-            }
-            reply = try handle(request)
-        } catch let error as ControlError {
-            reply = ["ok": false, "error": error.message]
+            return try handle(ControlRequest(line: line))
+        } catch let error as ControlProtocolError {
+            return .failure(error.message)
         } catch let error as PlanError {
-            reply = ["ok": false, "error": error.description]
+            return .failure(error.description)
         } catch {
-            reply = ["ok": false, "error": "the request is not valid JSON: \(error.localizedDescription)"]
+            return .failure("\(error)")
         }
-        let data = (try? JSONSerialization.data(withJSONObject: reply, options: [.sortedKeys])) ?? Data("{\"ok\":false}".utf8)
-        return Array(data)
     }
 
-    private func handle(_ request: [String: Any]) throws -> [String: Any] {
-        guard let faults = fs.faults else { throw ControlError("this mount has no fault engine") }
+    private func handle(_ request: ControlRequest) throws -> ControlReply {
+        guard let faults = fs.faults else { throw ControlProtocolError("this mount has no fault engine") }
         let engine = faults.engine
-        switch request["op"] as? String {
-        case "ping":
-            return ["ok": true]
-        case "arm":
-            let text: String
-            if let yaml = request["plan"] as? String {
-                text = yaml
-            } else if let object = request["plan"], JSONSerialization.isValidJSONObject(object) {
-                text = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
-            } else {
-                throw ControlError("arm needs a \"plan\": YAML text, or an object with \"rules\"")
+        var reply = ControlReply()
+        switch request {
+        case .ping:
+            break
+        case .arm(let text, let file):
+            let plan = try Plan.parse(yaml: text, file: file ?? "control request")
+            reply.ids = try fs.arm(plan).map(\.rawValue)
+            reply.passthroughOpen = fs.passthrough.active.load(ordering: .relaxed)
+        case .list:
+            reply.rules = engine.rules().map { status in
+                ControlReply.Rule(id: status.id.rawValue, name: status.name, fault: status.rule.fault.kind.rawValue,
+                                  path: status.rule.path.description, matched: status.matched, fired: status.fired)
             }
-            let plan = try Plan.parse(yaml: text, file: request["file"] as? String ?? "control request")
-            let ids = try engine.arm(plan)
-            faults.rulesChanged()
-            fs.invalidateTargets()
-            return ["ok": true, "ids": ids.map { Int($0.rawValue) },
-                    "passthrough_open": fs.passthrough.active.load(ordering: .relaxed)]
-        case "list":
-            let rules: [[String: Any]] = engine.rules().map { status in
-                ["id": Int(status.id.rawValue), "name": status.name, "fault": status.rule.fault.kind.rawValue,
-                 "path": status.rule.path.description, "matched": Int(status.matched), "fired": Int(status.fired)]
-            }
-            return ["ok": true, "rules": rules]
-        case "clear":
+        case .clear(let id):
             // What a rule damaged (corrupt bytes, short reads) may sit in
             // the kernel's cache once the file is no longer targeted.
             let wasTargeted = fs.targetedPaths()
             defer { fs.invalidate(pathsWhere: { wasTargeted.contains($0) }) }
-            if let id = request["id"] as? Int {
-                let cleared = engine.clear(RuleID(rawValue: UInt64(id)))
+            if let id {
+                let cleared = engine.clear(RuleID(rawValue: id))
                 faults.rulesChanged()
-                if !cleared { throw ControlError("no armed rule has id \(id); list shows the ids") }
-                return ["ok": true, "cleared": 1]
+                if !cleared { throw ControlProtocolError("no armed rule has id \(id); list shows the ids") }
+                reply.cleared = 1
+            } else {
+                reply.cleared = engine.rules().count
+                engine.clearAll()
+                faults.rulesChanged()
             }
-            let count = engine.rules().count
-            engine.clearAll()
-            faults.rulesChanged()
-            return ["ok": true, "cleared": count]
-        case "power-loss":
-            let kill = (request["kill"] as? [Int] ?? []).map { CallerMatch.pid(Int32($0)) }
-            let options = PowerLossOptions(metadata: request["metadata"] as? Bool ?? false,
-                                           keepProbability: request["keep"] as? Double ?? 0,
-                                           killCaller: false, kill: kill)
-            fs.powerLoss(engine.powerLossNow(options), insideRequest: false)
-            return ["ok": true]
-        case "counters":
+        case .powerLoss(let metadata, let keep, let kill):
+            if kill.contains(getpid()) {
+                throw ControlProtocolError("pid \(getpid()) is this filesystem's own process; a power loss never kills the daemon")
+            }
+            let options = PowerLossOptions(metadata: metadata, keepProbability: keep, killCaller: false, kill: kill.map { .pid($0) })
+            let victims = fs.powerLoss(engine.powerLossNow(options), insideRequest: false)
+            reply.killed = victims.pids
+            reply.missing = victims.missing
+        case .counters:
             let counters = engine.counters()
-            return ["ok": true, "calls": Int(counters.calls), "faults": Int(counters.faults),
-                    "pending_trace": counters.pendingTraceLines,
-                    "passthrough": fs.passthrough.counters]
-        case "trace":
-            let lines = request["drain"] as? Bool == true ? engine.drainTrace() : engine.traceLines()
-            return ["ok": true, "lines": lines]
-        case "exempt":
-            let pids = (request["pids"] as? [Int] ?? []).map { Int32($0) }
+            reply.calls = counters.calls
+            reply.faults = counters.faults
+            reply.pendingTrace = counters.pendingTraceLines
+            reply.passthrough = fs.passthrough.counters
+        case .trace(let drain):
+            reply.lines = drain ? engine.drainTrace() : engine.traceLines()
+        case .exempt(let pids):
             engine.exempt(pids: Set(pids))
-            return ["ok": true]
-        case let other?:
-            throw ControlError("unknown op '\(other)'; use arm, list, clear, power-loss, counters, trace, exempt or ping")
-        case nil:
-            throw ControlError("a request needs an \"op\" field")
         }
+        return reply
     }
 }
 
-struct ControlError: Error {
-    let message: String
-    init(_ message: String) { self.message = message }
-}

@@ -294,10 +294,13 @@ extension FileSystem {
     /// triggered the crash may hold (a create, a rename); then the names are
     /// dropped, and the victims killed, on another thread once this request
     /// is answered.
-    func powerLoss(_ plan: PowerLossPlan, insideRequest: Bool) {
-        guard let faults else { return }
+    /// - Returns: the processes signalled, and the pids named that did not exist.
+    @discardableResult
+    func powerLoss(_ plan: PowerLossPlan, insideRequest: Bool) -> ProcessKiller.Victims {
+        guard let faults else { return ProcessKiller.Victims() }
         leader.yield()
-        let victims = ProcessKiller.find(plan.kill, sparing: getpid())
+        let found = ProcessKiller.find(plan.kill)
+        let victims = found.pids
         ProcessKiller.signal(victims, SIGSTOP)
         crashGate.crash(killing: victims) {
             let (actions, pinned) = faults.durability.withLock { state -> ([UndoAction<InodeKey>], [InodeKey: Int32]) in
@@ -317,6 +320,7 @@ extension FileSystem {
             ProcessKiller.signal(victims, SIGKILL)
         }
         if insideRequest { BackgroundThread.run(finish) } else { finish() }
+        return found
     }
 
     /// fsync-fail: the unsynced data of one file is gone, as after Linux
@@ -334,6 +338,20 @@ extension FileSystem {
         UndoRunner(fs: self, pinned: pinned).run(actions)
         for fd in pinned.values { Syscall.close(fd) }
         invalidate([inode])
+    }
+
+    /// Arms a plan: the one sequence for a plan given at mount and for a
+    /// control request. Once it returns, the rules are in force: durability
+    /// is tracked if a crash rule needs it, and the kernel holds no cached
+    /// page, attribute or name of a file the rules target.
+    /// - Throws: `PlanError` if a rule is out of range or its name is taken; nothing is armed then.
+    @discardableResult
+    func arm(_ plan: Plan) throws(PlanError) -> [RuleID] {
+        guard let faults else { return [] }
+        let ids = try faults.engine.arm(plan)
+        faults.rulesChanged()
+        invalidateTargets()
+        return ids
     }
 
     // MARK: - Kernel cache

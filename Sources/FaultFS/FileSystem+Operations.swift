@@ -341,7 +341,8 @@ extension FileSystem {
         }
         // The process dies with exactly `stored` bytes written: killed before
         // it can see (and act on) the reply.
-        if let victim { _ = Syscall.run { kill(victim, SIGKILL) } }
+        // Never a group: the engine gives no pid 0, and this is the last guard.
+        if let victim, ProcessKiller.maySignal(victim) { _ = Syscall.run { kill(victim, SIGKILL) } }
         if file.directIO, case .success(let n) = result, n > 0 { dropPrivilegeBits(file, req) }
         switch result {
         case .success(let n): fuse_reply_write(req, reported ?? n)

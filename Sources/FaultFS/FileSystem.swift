@@ -130,7 +130,11 @@ final class FileSystem: Sendable {
     /// caller's, so files it creates belong to the caller and the backing
     /// filesystem checks the caller's permissions (including supplementary
     /// groups and set-group-ID directories) exactly as it would natively.
-    func asCaller<T>(_ req: fuse_req_t, _ body: () -> T) -> T {
+    ///
+    /// - Returns: `body`'s result, or EPERM without running it if a switch
+    ///   did not take effect: acting as root for a caller who is not would
+    ///   create root-owned files and skip the caller's permission checks.
+    func asCaller<T>(_ req: fuse_req_t, _ body: () -> Result<T, Errno>) -> Result<T, Errno> {
         let ctx = fuse_req_ctx(req)!.pointee
         if ctx.uid == ownUID && ctx.gid == ownGID { return body() }
         var groups = [gid_t](repeating: 0, count: 64)
@@ -140,15 +144,20 @@ final class FileSystem: Sendable {
             count = fuse_req_getgroups(req, Int32(groups.count), &groups)
         }
         let groupCount = max(0, min(Int(count), groups.count))
-        _ = groups.withUnsafeBufferPointer { cfuse_setgroups_thread(groupCount, $0.baseAddress) }
-        _ = cfuse_setfsgid(ctx.gid)
-        _ = cfuse_setfsuid(ctx.uid)
         defer {
             // The user id first: going back to root restores the
-            // capabilities needed to restore the groups.
+            // capabilities needed to restore the groups. Going back to the
+            // daemon's own ids cannot fail; if it did, this thread would act
+            // with less privilege, never more.
             _ = cfuse_setfsuid(ownUID)
             _ = cfuse_setfsgid(ownGID)
             _ = ownGroups.withUnsafeBufferPointer { cfuse_setgroups_thread(ownGroups.count, $0.baseAddress) }
+        }
+        let grouped = groups.withUnsafeBufferPointer { buffer in
+            Syscall.run { cfuse_setgroups_thread(groupCount, buffer.baseAddress) }
+        }
+        guard case .success = grouped, Credentials.switchFSGID(to: ctx.gid), Credentials.switchFSUID(to: ctx.uid) else {
+            return .failure(.notPermitted)
         }
         return body()
     }
@@ -229,4 +238,19 @@ struct CachePolicy: Sendable {
     var keepCache: Bool
     var directIOForWriteOnly: Bool
     var noFlush: Bool
+}
+
+/// setfsuid and setfsgid report the previous id, never an error: the only
+/// way to know a switch happened is to ask again, which returns the id now
+/// in force (and, being the same id, changes nothing).
+enum Credentials {
+    static func switchFSUID(to uid: uid_t) -> Bool {
+        _ = cfuse_setfsuid(uid)
+        return uid_t(truncatingIfNeeded: cfuse_setfsuid(uid)) == uid
+    }
+
+    static func switchFSGID(to gid: gid_t) -> Bool {
+        _ = cfuse_setfsgid(gid)
+        return gid_t(truncatingIfNeeded: cfuse_setfsgid(gid)) == gid
+    }
 }

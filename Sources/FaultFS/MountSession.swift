@@ -60,9 +60,6 @@ public enum FaultFSServer {
         if config.wantsFaults {
             let engine = config.replay.map { FaultEngine(replaying: $0, clock: SystemClock()) }
                 ?? FaultEngine(seed: config.plan?.seed ?? config.seed, clock: SystemClock(), resolver: ProcCallerResolver())
-            if let plan = config.plan {
-                do { _ = try engine.arm(plan) } catch { Syscall.close(rootFD); return .failure(.planRejected(error.description)) }
-            }
             // A replayed crash needs the writes before it logged, as in the
             // recorded run where its rule was armed.
             let replaysCrash = config.replay?.contains { $0.fault == "power-loss" || $0.fault == "fsync-fail" } ?? false
@@ -78,6 +75,11 @@ public enum FaultFSServer {
         defer {
             userdata.release()
             Syscall.close(rootFD)
+        }
+        // The same arm as a control request's; nothing is cached yet, so
+        // there is nothing to drop.
+        if let plan = config.plan {
+            do { _ = try fs.arm(plan) } catch { return .failure(.planRejected(error.description)) }
         }
 
         var ops = LowLevelOperations.make()
@@ -116,8 +118,8 @@ public enum FaultFSServer {
         control?.start()
 
         let handle = SessionHandle(pointer: session)
-        let workers = WorkerPool(session: handle, count: max(1, config.threads),
-                                 spinNanoseconds: UInt64(max(0, config.spinMicroseconds)) * 1000, leader: fs.leader)
+        let workers = WorkerPool(session: handle, count: min(max(1, config.threads), 256),
+                                 spinNanoseconds: UInt64(min(max(0, config.spinMicroseconds), 1_000_000)) * 1000, leader: fs.leader)
         workers.start()
 
         // Wait for a shutdown signal, or for SIGUSR1 from the last worker

@@ -62,9 +62,9 @@ final class Passthrough: Sendable {
     }
 
     /// For the control channel's `counters`.
-    var counters: [String: Any] {
-        ["available": isAvailable, "granted": granted.load(ordering: .relaxed),
-         "open": active.load(ordering: .relaxed), "forced": forced.load(ordering: .relaxed)]
+    var counters: ControlReply.PassthroughCounters {
+        ControlReply.PassthroughCounters(available: isAvailable, granted: granted.load(ordering: .relaxed),
+                                         open: active.load(ordering: .relaxed), forced: forced.load(ordering: .relaxed))
     }
 
     // MARK: - Negotiation

@@ -36,11 +36,14 @@ enum Preflight {
             if st.st_mode & S_IFMT != S_IFDIR { return .failure(.mountpointNotDirectory(config.mountpoint)) }
         }
 
-        guard let backing = canonical(config.backing) else {
-            return .failure(.backingInaccessible(config.backing, reason: Errno(rawValue: errno).description))
+        let backing: String, mountpoint: String
+        switch canonical(config.backing) {
+        case .success(let path): backing = path
+        case .failure(let e): return .failure(.backingInaccessible(config.backing, reason: e.description))
         }
-        guard let mountpoint = canonical(config.mountpoint) else {
-            return .failure(.mountpointInaccessible(config.mountpoint, reason: Errno(rawValue: errno).description))
+        switch canonical(config.mountpoint) {
+        case .success(let path): mountpoint = path
+        case .failure(let e): return .failure(.mountpointInaccessible(config.mountpoint, reason: e.description))
         }
         if mountpoint == backing || mountpoint.hasPrefix(backing == "/" ? "/" : backing + "/") {
             return .failure(.mountpointInsideBacking(mountpoint: config.mountpoint, backing: config.backing))
@@ -67,10 +70,11 @@ enum Preflight {
         return .success(Paths(backing: backing, mountpoint: mountpoint))
     }
 
-    static func canonical(_ path: String) -> String? {
-        guard case .success(let resolved) = Syscall.pointer({ realpath(path, nil) }) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
+    static func canonical(_ path: String) -> Result<String, Errno> {
+        Syscall.pointer { realpath(path, nil) }.map { resolved in
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
     }
 
     static func isEmptyDirectory(_ path: String) -> Result<Bool, Errno> {
@@ -97,6 +101,9 @@ enum Preflight {
         if let path = getenv("PATH") {
             candidates += String(cString: path).split(separator: ":").map { "\($0)/fusermount3" }
         }
-        return candidates.first { access($0, X_OK) == 0 }
+        return candidates.first { candidate in
+            if case .success = Syscall.run({ access(candidate, X_OK) }) { return true }
+            return false
+        }
     }
 }

@@ -7,14 +7,40 @@ import SystemCalls
 
 /// Finds the processes a crash rule names and signals them.
 enum ProcessKiller {
-    /// The pids matching any of `matches`, never `sparing` (the daemon).
-    static func find(_ matches: [CallerMatch], sparing: Int32) -> [Int32] {
+    /// The processes a crash will signal, and the pids it was asked for
+    /// that name no process.
+    struct Victims: Sendable {
+        var pids: [Int32] = []
+        var missing: [Int32] = []
+    }
+
+    /// Whether `pid` may be signalled by the daemon: a single process, not
+    /// the daemon itself. kill(0) would signal the daemon's own process
+    /// group, kill(-1) every process it may signal, any other negative pid
+    /// a whole group; plans and requests refuse those already, and this is
+    /// the last guard before the system call, for pids that come from
+    /// elsewhere (a request the kernel makes itself carries pid 0).
+    static func maySignal(_ pid: Int32) -> Bool {
+        pid > 0 && pid != getpid()
+    }
+
+    /// The pids matching any of `matches`, never the daemon nor a group.
+    static func find(_ matches: [CallerMatch]) -> Victims {
         var pids = Set<Int32>()
+        var missing: [Int32] = []
         let needsScan = matches.contains { if case .pid = $0 { return false } else { return true } }
-        for match in matches { if case .pid(let pid) = match { pids.insert(pid) } }
+        for match in matches {
+            guard case .pid(let pid) = match, maySignal(pid) else { continue }
+            // A process that is gone is reported, not silently skipped.
+            if case .failure(.noSuchProcess) = Syscall.run({ Glibc.kill(pid, 0) }) {
+                missing.append(pid)
+            } else {
+                pids.insert(pid)
+            }
+        }
         if needsScan {
             let resolver = ProcCallerResolver()
-            for pid in allPids() {
+            for pid in allPids() where maySignal(pid) {
                 for match in matches {
                     switch match {
                     case .pid: continue
@@ -24,14 +50,12 @@ enum ProcessKiller {
                 }
             }
         }
-        pids.remove(sparing)
-        pids.remove(0)
-        return pids.sorted()
+        return Victims(pids: pids.sorted(), missing: missing.sorted())
     }
 
     static func signal(_ pids: [Int32], _ signal: Int32) {
         // ESRCH (the process is gone already) is the only expected failure.
-        for pid in pids { _ = Syscall.run { Glibc.kill(pid, signal) } }
+        for pid in pids where maySignal(pid) { _ = Syscall.run { Glibc.kill(pid, signal) } }
     }
 
     private static func allPids() -> [Int32] {

@@ -11,7 +11,7 @@ extension FaultFSServer {
     public static func unmount(_ mountpoint: String) -> Result<Void, MountError> {
         // realpath of a stale mount fails with ENOTCONN, so fall back to an
         // absolute version of the path as given.
-        let path = Preflight.canonical(mountpoint) ?? absolute(mountpoint)
+        let path = (try? Preflight.canonical(mountpoint).get()) ?? absolute(mountpoint)
         guard let entry = MountTable.entry(at: path) else { return .failure(.notMounted(mountpoint)) }
         guard entry.fileSystemType == "fuse.faultbench" else {
             return .failure(.notFaultbenchMount(mountpoint, type: entry.fileSystemType))

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import FaultEngine
 import FaultFS
 import Foundation
 
@@ -31,45 +32,72 @@ struct ControlCommand: ParsableCommand {
         case .failure(let error): throw Failure(error.description)
         }
         Output.line(answer)
-        if let data = answer.data(using: .utf8),
-           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           object["ok"] as? Bool != true {
-            throw Failure((object["error"] as? String) ?? "the filesystem refused the request.")
-        }
+        let reply: ControlReply
+        do { reply = try ControlReply(line: answer) } catch { throw Failure(error.description + ".") }
+        if !reply.ok { throw Failure(reply.error ?? "the filesystem refused the request.") }
     }
 
+    /// The request line: built from the arguments as a `ControlRequest` and
+    /// checked with the server's own rules before it is sent, or a raw JSON
+    /// object passed through for the server to judge.
     private func makeRequest() throws -> String {
         guard let verb = command.first else {
             throw Failure("ctl needs a command: ping, list, arm, clear, power-loss, counters, trace or exempt.")
         }
         let rest = Array(command.dropFirst())
-        var object: [String: Any]
+        func pids(_ words: ArraySlice<String>, _ what: String) throws -> [Int32] {
+            try words.map { word in
+                guard let pid = Int64(word), PlanLimits.isProcessID(pid) else {
+                    throw Failure("\(what) takes process ids; '\(word)' is not one (use positive pids up to \(PlanLimits.largestPID)).")
+                }
+                return Int32(pid)
+            }
+        }
+        let request: ControlRequest
         switch verb {
-        case "ping", "list", "counters":
-            object = ["op": verb]
+        case "ping": request = .ping
+        case "list": request = .list
+        case "counters": request = .counters
         case "arm":
             guard let file = rest.first else { throw Failure("arm needs a plan file: faultbench ctl SOCKET arm PLAN.yaml.") }
-            object = ["op": "arm", "plan": try TextFile.read(file, what: "plan"), "file": file]
+            request = .arm(plan: try TextFile.read(file, what: "plan"), file: file)
         case "clear":
-            object = ["op": "clear"]
-            if let id = rest.first {
-                guard let number = Int(id) else { throw Failure("clear takes a rule id (a number) or nothing for all rules.") }
-                object["id"] = number
+            guard let id = rest.first else { request = .clear(id: nil); break }
+            guard let number = UInt64(id), number >= 1 else {
+                throw Failure("clear takes a rule id (a whole number from 1; list shows the ids) or nothing for all rules.")
             }
+            request = .clear(id: number)
         case "power-loss":
-            object = ["op": "power-loss", "metadata": rest.contains("--metadata")]
-            if let i = rest.firstIndex(of: "--keep"), i + 1 < rest.count, let keep = Double(rest[i + 1]) { object["keep"] = keep }
-            if let i = rest.firstIndex(of: "--kill") { object["kill"] = rest[(i + 1)...].compactMap { Int($0) } }
+            var keep = 0.0
+            var kill: [Int32] = []
+            var index = 0
+            while index < rest.count {
+                switch rest[index] {
+                case "--metadata": index += 1
+                case "--keep":
+                    guard index + 1 < rest.count, let value = Double(rest[index + 1]), (0...1).contains(value) else {
+                        throw Failure("--keep takes the probability that an unsynced block survives, from 0 to 1.")
+                    }
+                    keep = value
+                    index += 2
+                case "--kill":
+                    let end = rest[(index + 1)...].firstIndex { $0.hasPrefix("--") } ?? rest.count
+                    kill = try pids(rest[(index + 1)..<end], "--kill")
+                    index = end
+                default:
+                    throw Failure("power-loss takes --metadata, --keep P and --kill PID ...; '\(rest[index])' is none of them.")
+                }
+            }
+            request = .powerLoss(metadata: rest.contains("--metadata"), keep: keep, kill: kill)
         case "trace":
-            object = ["op": "trace", "drain": rest.contains("--drain")]
+            request = .trace(drain: rest.contains("--drain"))
         case "exempt":
-            object = ["op": "exempt", "pids": rest.compactMap { Int($0) }]
+            request = .exempt(pids: try pids(rest[...], "exempt"))
         default:
             if verb.hasPrefix("{") { return verb }
             throw Failure("unknown ctl command '\(verb)'; use ping, list, arm, clear, power-loss, counters, trace or exempt.")
         }
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
+        return request.line
     }
 }
 

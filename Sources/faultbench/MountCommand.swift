@@ -49,8 +49,12 @@ struct MountCommand: ParsableCommand {
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1.") }
+        guard threads <= 256 else { throw ValidationError("--threads must be at most 256.") }
         guard spin >= 0 else { throw ValidationError("--spin must not be negative.") }
+        // The daemon multiplies it into nanoseconds: bounded, it cannot overflow.
+        guard spin <= 1_000_000 else { throw ValidationError("--spin must be at most 1000000 µs (one second).") }
         guard cacheTimeout >= 0 else { throw ValidationError("--cache-timeout must not be negative.") }
+        guard cacheTimeout <= 86_400 else { throw ValidationError("--cache-timeout must be at most 86400 seconds.") }
     }
 
     func run() throws {

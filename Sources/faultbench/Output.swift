@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import SystemCalls
 
 /// A failure the user can act on: printed as one line, exit code 1.
 struct Failure: Error, CustomStringConvertible {
@@ -25,10 +26,11 @@ enum Output {
     private static func write(to fd: Int32, _ text: String) {
         var remaining = Array(text.utf8)[...]
         while !remaining.isEmpty {
-            let n = remaining.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            remaining = remaining.dropFirst(n)
+            // Through the chokepoint, which retries EINTR; a closed
+            // stdout or stderr ends the write, as there is no one to tell.
+            let n = remaining.withUnsafeBytes { bytes in Syscall.count { Glibc.write(fd, bytes.baseAddress, bytes.count) } }
+            guard case .success(let count) = n, count > 0 else { return }
+            remaining = remaining.dropFirst(count)
         }
     }
 }

@@ -62,7 +62,7 @@ enum OnFS {
     /// An on-demand power loss over the control socket (the mount needs
     /// `--track-durability`), killing `kill`.
     static func powerLoss(_ m: FaultMount, metadata: Bool, keep: Double = 0, kill: [pid_t]) throws {
-        try m.control.must(["op": "power-loss", "metadata": metadata, "keep": keep, "kill": kill.map(Int.init)])
+        try m.control.must(.powerLoss(metadata: metadata, keep: keep, kill: kill))
     }
 
     /// Calls `value` until `done` holds for its result or `seconds` pass; returns the last result.
@@ -78,7 +78,7 @@ enum OnFS {
 
     /// Clears every armed rule.
     static func clearRules(_ m: FaultMount) throws {
-        try m.control.must(["op": "clear"])
+        try m.control.must(.clear(id: nil))
     }
 
     /// The parsed trace lines not drained yet.

@@ -126,6 +126,8 @@ struct TraceTests {
         #expect(plan.keepProbability == 0.5)
         let line = try TraceEvent(jsonLine: engine.traceLines()[0])
         #expect(line.rule == "on-demand" && line.fault == "power-loss")
-        #expect(Effect.fromTrace(result: line.result, pid: 0)?.effect == .powerLoss(PowerLossPlan(seed: plan.seed, keepProbability: 0.5, kill: [.pid(0)])))
+        #expect(Effect.fromTrace(result: line.result, pid: 7)?.effect == .powerLoss(PowerLossPlan(seed: plan.seed, keepProbability: 0.5, kill: [.pid(7)])))
+        // Pid 0 is the kernel's own request: replayed, it kills nobody.
+        #expect(Effect.fromTrace(result: line.result, pid: 0)?.effect == .powerLoss(PowerLossPlan(seed: plan.seed, keepProbability: 0.5, kill: [])))
     }
 }

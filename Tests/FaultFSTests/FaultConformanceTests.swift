@@ -784,7 +784,7 @@ extension MountTests {
                 let df = try Tool.run("df", ["-B1", "--output=size", m.mountPoint], timeout: 20)
                 #expect(df.stdout.split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespaces) } == String(capacity / block * block), "\(df)")
                 // Cleared: the real disk again, and writes go through.
-                try m.control.must(["op": "clear"])
+                try m.control.must(.clear(id: nil))
                 let cleared = try T.child("""
                     p = sys.argv[1]
                     s = os.statvfs(p)

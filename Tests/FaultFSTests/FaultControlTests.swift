@@ -78,7 +78,7 @@ extension MountTests {
                     """, [m.mountPoint, m.socketPath])
                 #expect(got["armed"] as? String == "ok" && got["cleared"] as? String == "ok")
                 #expect(got["under"] as? String == T.hex([UInt8](repeating: 0, count: 100)), "the rule applies to a descriptor opened before it")
-                #expect(try m.control.must(["op": "list"]).rules().isEmpty)
+                #expect(try (m.control.must(.list).rules ?? []).isEmpty)
                 // No rule armed: another process must read the backing's bytes.
                 T.expectSame(T.bytes(hex: got["other"] as? String ?? ""), data, "read by another process after clear, with no rule armed")
                 let after = try T.child("print(json.dumps({'r': open(sys.argv[1], 'rb').read().hex()}))", [m.path("f")])
@@ -141,39 +141,39 @@ extension MountTests {
                 try T.put(b, "a", "A")
                 try T.put(b, "b", "B")
             }) { m in
-                let listed = try m.control.must(["op": "list"]).rules()
-                #expect(listed.map { T.int($0["id"]) } == [1, 2])
-                #expect(listed.map { $0["name"] as? String } == ["a", "b"])
-                #expect(listed.map { $0["fault"] as? String } == ["errno", "lost-write"])
-                #expect(listed.map { $0["path"] as? String } == ["a", "b"])
-                #expect(listed.map { T.int($0["fired"]) } == [0, 0])
+                let listed = try (m.control.must(.list).rules ?? [])
+                #expect(listed.map(\.id) == [1, 2])
+                #expect(listed.map(\.name) == ["a", "b"])
+                #expect(listed.map(\.fault) == ["errno", "lost-write"])
+                #expect(listed.map(\.path) == ["a", "b"])
+                #expect(listed.map(\.fired) == [0, 0])
 
                 let reads = try T.child("fd = os.open(sys.argv[1], os.O_RDONLY)\nprint(json.dumps({'r': [call(lambda: os.pread(fd, 1, 0)) for _ in range(3)]}))", [m.path("a")])
                 #expect(try T.strings(reads, "r") == ["EIO", "EIO", "EIO"])
-                let after = try m.control.must(["op": "list"]).rules()
-                #expect(after.map { T.int($0["matched"]) } == [3, 0])
-                #expect(after.map { T.int($0["fired"]) } == [3, 0])
+                let after = try (m.control.must(.list).rules ?? [])
+                #expect(after.map(\.matched) == [3, 0])
+                #expect(after.map(\.fired) == [3, 0])
 
-                let counters = try m.control.must(["op": "counters"])
-                #expect(try counters.int("faults") == 3)
-                #expect(try counters.int("calls") >= 3)
-                #expect(try counters.int("pending_trace") == 3)
+                let counters = try m.control.must(.counters)
+                #expect(counters.faults == 3)
+                #expect(counters.calls ?? 0 >= 3)
+                #expect(counters.pendingTrace == 3)
                 #expect(try m.control.trace().count == 3, "trace without drain keeps the lines")
                 let drained = try m.control.trace(drain: true)
                 #expect(drained.count == 3 && drained.allSatisfy { $0.contains("\"rule\":\"a\"") && $0.contains("\"result\":\"EIO\"") })
-                #expect(try m.control.must(["op": "counters"]).int("pending_trace") == 0)
+                #expect(try m.control.must(.counters).pendingTrace == 0)
                 #expect(try m.control.trace() == [])
 
-                #expect(try m.control.must(["op": "clear", "id": 1]).int("cleared") == 1)
-                #expect(try m.control.must(["op": "list"]).rules().map { $0["name"] as? String } == ["b"])
+                #expect(try m.control.must(.clear(id: 1)).cleared == 1)
+                #expect(try (m.control.must(.list).rules ?? []).map(\.name) == ["b"])
                 let again = try T.child("print(json.dumps({'r': call(lambda: open(sys.argv[1]).read())}))", [m.path("a")])
                 #expect(again["r"] as? String == "A", "a cleared rule no longer fires")
-                let missing = try m.control.send(["op": "clear", "id": 99])
+                let missing = try m.control.send(.clear(id: 99))
                 #expect(!missing.ok && missing.error == "no armed rule has id 99; list shows the ids", "\(missing)")
                 let written = try T.child("fd = os.open(sys.argv[1], os.O_WRONLY)\nprint(json.dumps({'r': os.write(fd, b'XYZ')}))", [m.path("b")])
                 #expect(T.int(written["r"]) == 3)
-                #expect(try m.control.must(["op": "clear"]).int("cleared") == 1)
-                #expect(try m.control.must(["op": "list"]).rules().isEmpty)
+                #expect(try m.control.must(.clear(id: nil)).cleared == 1)
+                #expect(try (m.control.must(.list).rules ?? []).isEmpty)
 
                 // The same through the command line.
                 let binary = try FaultbenchBinary.path()
@@ -210,18 +210,18 @@ extension MountTests {
                      "control request:3: rules[0].errno: EBOGUS is not a Linux errno name; use one like EIO, ENOSPC, EACCES or EAGAIN."),
                 ]
                 for (yaml, message) in cases {
-                    let answer = try m.control.send(["op": "arm", "plan": yaml])
+                    let answer = try m.control.send(.arm(plan: yaml))
                     #expect(!answer.ok)
                     #expect(answer.error == message)
                     #expect(!(answer.error ?? "").contains("\n"))
                 }
-                let notJSON = try FaultControlAnswer(line: try m.control.exchange("{not json"))
+                let notJSON = try m.control.reply(m.control.exchange("{not json"))
                 #expect(!notJSON.ok && notJSON.error?.isEmpty == false, "\(notJSON)")
-                let unknown = try m.control.send(["op": "explode"])
+                let unknown = try m.control.reply(m.control.exchange(#"{"op":"explode"}"#))
                 #expect(unknown.error == "unknown op 'explode'; use arm, list, clear, power-loss, counters, trace, exempt or ping")
-                let noPlan = try m.control.send(["op": "arm"])
+                let noPlan = try m.control.reply(m.control.exchange(#"{"op":"arm"}"#))
                 #expect(!noPlan.ok && noPlan.error?.contains("plan") == true)
-                #expect(try m.control.must(["op": "list"]).rules().isEmpty, "no bad request armed anything")
+                #expect(try (m.control.must(.list).rules ?? []).isEmpty, "no bad request armed anything")
 
                 // `faultbench ctl SOCKET arm FILE`: exit 1, one line on stderr.
                 let file = m.directory.path("bad.yaml")
@@ -237,14 +237,15 @@ extension MountTests {
         @Test("arm takes a plan as a JSON object too")
         func armJSONPlan() throws {
             _ = try withFaultMount(setup: { b in try T.put(b, "j", "data") }) { m in
-                let plan: [String: Any] = ["seed": 9, "rules": [["name": "json", "fault": "errno", "errno": ["EIO": 1, "EAGAIN": 1],
-                                                              "path": "j", "ops": ["read"], "probability": 1, "max": 2]]]
-                let answer = try m.control.send(["op": "arm", "plan": plan])
-                #expect(answer.ok && (try? answer.ints("ids")) == [1], "\(answer)")
+                // Raw lines: the typed request carries the plan as text, and
+                // this is what a client that builds JSON objects sends.
+                let plan = #"{"seed":9,"rules":[{"name":"json","fault":"errno","errno":{"EIO":1,"EAGAIN":1},"path":"j","ops":["read"],"probability":1,"max":2}]}"#
+                let answer = try m.control.reply(m.control.exchange(#"{"op":"arm","plan":"# + plan + "}"))
+                #expect(answer.ok && answer.ids == [1], "\(answer)")
                 let got = try T.child("fd = os.open(sys.argv[1], os.O_RDONLY)\nprint(json.dumps({'r': [call(lambda: os.pread(fd, 4, 0)) for _ in range(3)]}))", [m.path("j")])
                 let reads = try T.strings(got, "r")
                 #expect(reads.count == 3 && Set(reads.prefix(2)).isSubset(of: ["EIO", "EAGAIN"]) && reads[2] == T.hex(Array("data".utf8)), "\(reads)")
-                let bad = try m.control.send(["op": "arm", "plan": ["rules": [["fault": "errno"]]]])
+                let bad = try m.control.reply(m.control.exchange(#"{"op":"arm","plan":{"rules":[{"fault":"errno"}]}}"#))
                 #expect(!bad.ok && bad.error?.contains("rules[0].errno") == true, "\(bad)")
             }
         }
@@ -253,10 +254,10 @@ extension MountTests {
         func failedArmIsAtomic() throws {
             _ = try withFaultMount(setup: { b in try T.put(b, "y", "Y") }) { m in
                 try m.control.arm("rules:\n  - {name: x, fault: lost-write, path: x}\n")
-                let answer = try m.control.send(["op": "arm", "plan": "rules:\n  - {name: y, fault: errno, errno: EIO, path: y}\n  - {name: x, fault: lost-write, path: z}\n"])
+                let answer = try m.control.send(.arm(plan: "rules:\n  - {name: y, fault: errno, errno: EIO, path: y}\n  - {name: x, fault: lost-write, path: z}\n"))
                 #expect(!answer.ok)
                 #expect(answer.error?.contains("\"x\" is already armed") == true, "\(answer)")
-                let names = try m.control.must(["op": "list"]).rules().map { $0["name"] as? String }
+                let names = try (m.control.must(.list).rules ?? []).map(\.name)
                 #expect(names == ["x"], "only the earlier arm's rule; the failed request's first rule is not in force: \(names)")
                 let read = try T.child("print(json.dumps({'r': call(lambda: open(sys.argv[1]).read())}))", [m.path("y")])
                 #expect(read["r"] as? String == "Y", "y is not faulted")
@@ -273,7 +274,7 @@ extension MountTests {
                         time.sleep(0.005)
                     print(json.dumps({"r": call(lambda: open(sys.argv[1]).read())}), flush=True)
                     """, m.path("f"), go], stdout: output, stderr: m.directory.path("exempt.err"))
-                try m.control.must(["op": "exempt", "pids": [Int(child.pid)]])
+                try m.control.must(.exempt(pids: [child.pid]))
                 try m.control.arm("rules:\n  - {fault: errno, errno: EIO, path: f}\n")
                 try must(FS.writeFile(go, "go"), "create the go file")
                 #expect(child.wait(timeout: 20) == .exited(0))
@@ -301,8 +302,9 @@ extension MountTests {
                 #expect(wrote["r"] as? String == "ok")
                 let sleeper = try ChildProcess.spawn(Tool.python3, ["-c", "import time; time.sleep(60)"],
                                                      stdout: "/dev/null", stderr: "/dev/null")
-                let cli = try Tool.run(try FaultbenchBinary.path(), ["ctl", m.socketPath, "power-loss", "--kill", String(sleeper.pid)], timeout: 20)
-                #expect(cli.succeeded && cli.stdout == "{\"ok\":true}\n", "\(cli)")
+                // 4194304 (PID_MAX_LIMIT) is a valid pid that no process can have.
+                let cli = try Tool.run(try FaultbenchBinary.path(), ["ctl", m.socketPath, "power-loss", "--kill", String(sleeper.pid), "4194304"], timeout: 20)
+                #expect(cli.succeeded && cli.stdout == "{\"killed\":[\(sleeper.pid)],\"missing\":[4194304],\"ok\":true}\n", "\(cli)")
                 #expect(sleeper.wait(timeout: 10) == .signaled(SIGKILL))
                 let trace = try m.control.trace()
                 #expect(trace.count == 1 && trace[0].contains("\"rule\":\"on-demand\""), "\(trace)")

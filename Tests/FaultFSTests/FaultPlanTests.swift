@@ -32,9 +32,9 @@ extension MountTests {
                     field: "rules[0].probability", message: "1.5 is outside 0...1; use a number from 0 to 1."),
             BadPlan(name: "errno that does not exist", yaml: "rules:\n  - fault: errno\n    path: f\n    errno: EBOGUS\n", line: 4,
                     field: "rules[0].errno", message: "EBOGUS is not a Linux errno name; use one like EIO, ENOSPC, EACCES or EAGAIN."),
-            BadPlan(name: "two rules with one name (refused when arming)",
+            BadPlan(name: "two rules with one name",
                     yaml: "rules:\n  - name: same\n    fault: lost-write\n  - name: same\n    fault: lost-write\n", line: 4,
-                    field: "rules[1].name", message: "\"same\" is already armed; give each rule its own name."),
+                    field: "rules[1].name", message: "\"same\" is already the name of rules[0] (line 2); give each rule its own name."),
         ]
 
         @Test("a bad plan at mount: exactly one line naming file:line and field, exit 1, nothing mounted, no socket left", arguments: badPlans)
@@ -110,9 +110,9 @@ extension MountTests {
             let blocks = Self.yamlBlocks(try must(FS.readText(Self.documentation), "read \(Self.documentation)"))
             _ = try withFaultMount { m in
                 for block in blocks {
-                    let answer = try m.control.send(["op": "arm", "plan": block.text])
+                    let answer = try m.control.send(.arm(plan: block.text))
                     #expect(answer.ok, "docs/PLANS.md:\(block.line): \(answer)")
-                    try m.control.must(["op": "clear"])
+                    try m.control.must(.clear(id: nil))
                 }
             }
         }

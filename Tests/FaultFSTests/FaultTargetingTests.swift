@@ -80,9 +80,9 @@ extension MountTests {
                 #expect(try T.strings(got, "every") == ["ok", "EIO", "ok", "EIO", "ok", "EIO", "ok"])
                 #expect(try T.strings(got, "max") == ["EIO", "EIO", "ok", "ok", "ok", "ok", "ok"])
                 #expect(try T.strings(got, "both") == ["ok", "EIO", "ok", "EIO", "ok", "ok", "ok"])
-                let listed = try m.control.must(["op": "list"]).rules()
-                #expect(listed.map { T.int($0["fired"]) } == [1, 3, 2, 2])
-                #expect(listed.map { T.int($0["matched"]) } == [7, 7, 7, 7])
+                let listed = try (m.control.must(.list).rules ?? [])
+                #expect(listed.map(\.fired) == [1, 3, 2, 2])
+                #expect(listed.map(\.matched) == [7, 7, 7, 7])
             }
         }
 
@@ -223,7 +223,7 @@ extension MountTests {
             ]
             _ = try withFaultMount(setup: { b in try T.put(b, "f", "data") }) { m in
                 for filter in filters {
-                    try m.control.must(["op": "clear"])
+                    try m.control.must(.clear(id: nil))
                     try m.control.arm("rules:\n  - {fault: errno, errno: EIO, ops: [open, read], path: f, callers: \(filter)}\n")
                     let catRun = try Tool.run("cat", [m.path("f")], timeout: 20)
                     #expect(catRun.exit == .exited(1) && catRun.stderr.contains("Input/output error"), "\(filter): \(catRun)")
@@ -290,12 +290,12 @@ extension MountTests {
                 before = try snapshotFiles(b)
             }) { m in
                 for (op, path, call) in Self.operationCases {
-                    try m.control.must(["op": "clear"])
+                    try m.control.must(.clear(id: nil))
                     try m.control.arm("rules:\n  - {fault: errno, errno: EROFS, ops: [\(op)], path: \"\(path)\"}\n")
                     let got = try T.child("m = sys.argv[1]\np, d = m + '/t', m + '/td'\nprint(json.dumps({'r': call(lambda: \(call))}))",
                                           [m.mountPoint])
                     #expect(got["r"] as? String == "EROFS", "\(op) on \(path): \(call) gave \(got["r"] ?? "nil")")
-                    let fired = try m.control.must(["op": "list"]).rules().first.flatMap { T.int($0["fired"]) }
+                    let fired = try (m.control.must(.list).rules ?? []).first?.fired
                     #expect((fired ?? 0) >= 1, "\(op): the rule fired")
                 }
             }

@@ -29,20 +29,20 @@ extension MountTests {
         func disarmedChangesNothing() throws {
             let seed: UInt64 = 20_261_126
             let run = try withFaultMount(plan: Self.hundredNonMatchingRules) { m in
-                #expect(try m.control.must(["op": "list"]).rules().count == 100)
+                #expect(try (m.control.must(.list).rules ?? []).count == 100)
                 var random = RandomRun(fs: m.fs, seed: seed)
                 defer { random.closeAll() }
                 for step in 0..<1500 { try random.step(step) }
                 random.closeAll()
                 try random.compareBacking()
                 #expect(random.counts.count >= 9, "every kind of operation ran: \(random.counts)")
-                let counters = try m.control.must(["op": "counters"])
-                #expect(try counters.int("faults") == 0)
+                let counters = try m.control.must(.counters)
+                #expect(counters.faults == 0)
                 // Name operations (lookup, create, unlink, rename) are always
                 // put to the engine; reads, writes and the like on a file no
                 // rule can match skip it (FileSystem.mayBeTargeted), which is
                 // what keeps idle rules cheap. Both halves must hold.
-                let calls = try counters.int("calls")
+                let calls = try #require(counters.calls)
                 #expect(calls >= 100, "name operations reached the engine: \(calls)")
                 #expect(calls < 1500, "data operations on unmatchable files skipped the engine: \(calls)")
                 let mounted = try must(FS.statvfs(m.mountPoint), "statvfs of the mount")
@@ -143,7 +143,7 @@ extension MountTests {
                     try m.control.arm(plan)
                     _ = try FaultPython.strings(Self.workload, [m.mountPoint, "77", "300"])
                     traces.append(try m.control.trace(drain: true))
-                    try m.control.must(["op": "clear"])
+                    try m.control.must(.clear(id: nil))
                     // Reset the files through the mount, with no rule armed, for the next trial.
                     let reset = try Tool.run("sh", ["-c", "rm -rf \"$0\"/*", m.mountPoint], timeout: 20)
                     #expect(reset.succeeded, "trial \(trial): \(reset)")
@@ -192,9 +192,9 @@ extension MountTests {
                 var rearms = 0
                 while children.contains(where: { $0.poll() == nil }) && rearms < 200 {
                     try m.control.arm("rules:\n  - {name: flap, fault: delay, ms: 1, probability: 0.1}\n")
-                    try m.control.must(["op": "list"])
-                    let ids = try m.control.must(["op": "list"]).rules().compactMap { $0["name"] as? String == "flap" ? T.int($0["id"]) : nil }
-                    for id in ids { try m.control.must(["op": "clear", "id": id]) }
+                    try m.control.must(.list)
+                    let ids = try (m.control.must(.list).rules ?? []).compactMap { $0.name == "flap" ? $0.id : nil }
+                    for id in ids { try m.control.must(.clear(id: id)) }
                     rearms += 1
                 }
                 for (i, child) in children.enumerated() {
@@ -203,8 +203,8 @@ extension MountTests {
                     #expect(log.hasPrefix("[\"") && log.contains("-> "), "worker \(i) printed its log")
                 }
                 #expect(rearms > 0)
-                let counters = try m.control.must(["op": "counters"])
-                #expect(try counters.int("faults") > 100, "\(counters)")
+                let counters = try m.control.must(.counters)
+                #expect(counters.faults ?? 0 > 100, "\(counters)")
                 #expect(m.fs.process.poll() == nil, "the daemon is still running")
             }
             #expect(FaultTest.lines(run.traceFile).count > 100)
@@ -239,7 +239,7 @@ extension MountTests {
                     usleep(5_000)
                 }
                 usleep(100_000)
-                try m.control.must(["op": "power-loss", "kill": children.map { Int($0.pid) }])
+                try m.control.must(.powerLoss(kill: children.map(\.pid)))
                 for (i, child) in children.enumerated() {
                     #expect(child.wait(timeout: 20) == .signaled(SIGKILL), "worker \(i) is killed by the power loss")
                 }
@@ -264,7 +264,7 @@ extension MountTests {
             let recorded = try withFaultMount(setup: { b in try T.put(b, "f", "data") }) { m -> [[String]] in
                 try m.control.arm("rules:\n  - {fault: errno, errno: EIO, ops: [read], path: f, nth: 2}\n")
                 let first = try T.strings(try T.child(script, [m.path("f")]), "r")
-                try m.control.must(["op": "clear"])
+                try m.control.must(.clear(id: nil))
                 try m.control.arm("rules:\n  - {fault: errno, errno: EROFS, ops: [read], path: f, nth: 1}\n")
                 let second = try T.strings(try T.child(script, [m.path("f")]), "r")
                 return [first, second]

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FaultFS
 import FaultFSTestSupport
 import Foundation
 import SystemPackage
@@ -19,9 +20,9 @@ extension MountTests {
         typealias T = FaultTest
 
         /// The `passthrough` object of `counters`.
-        static func counters(_ m: FaultMount) throws -> [String: Any] {
-            let answer = try m.control.must(["op": "counters"])
-            return try T.object(answer.object["passthrough"] as Any)
+        static func counters(_ m: FaultMount) throws -> ControlReply.PassthroughCounters {
+            let answer = try m.control.must(.counters)
+            return try #require(answer.passthrough, "\(answer)")
         }
 
         @Test("with --control it is off unless asked for; --passthrough turns it on and reads bypass the daemon")
@@ -31,8 +32,8 @@ extension MountTests {
                 let got = try T.child("print(json.dumps({'r': open(sys.argv[1], 'rb').read().hex()}))", [m.path("f")])
                 T.expectSame(T.bytes(hex: got["r"] as? String ?? ""), data, "read with --control only")
                 let c = try Self.counters(m)
-                #expect(c["available"] as? Bool == false, "\(c)")
-                #expect(T.int(c["granted"]) == 0, "\(c)")
+                #expect(c.available == false, "\(c)")
+                #expect(c.granted == 0, "\(c)")
             }
             _ = try withFaultMount(arguments: ["--passthrough"], setup: { b in try T.put(b, "f", data) }) { m in
                 let got = try T.child("""
@@ -47,9 +48,9 @@ extension MountTests {
                     """, [m.path("f")])
                 T.expectSame(T.bytes(hex: got["r"] as? String ?? ""), data, "read in passthrough")
                 let c = try Self.counters(m)
-                #expect(c["available"] as? Bool == true, "the kernel (6.9+) offers passthrough and faultbench runs as root: \(c)")
-                #expect(T.int(c["granted"]) == 1, "\(c)")
-                #expect(T.int(c["open"]) == 0, "the handle was released: \(c)")
+                #expect(c.available == true, "the kernel (6.9+) offers passthrough and faultbench runs as root: \(c)")
+                #expect(c.granted == 1, "\(c)")
+                #expect(c.open == 0, "the handle was released: \(c)")
             }
         }
 

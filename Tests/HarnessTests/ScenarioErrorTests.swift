@@ -966,7 +966,7 @@ struct ScenarioErrorTests {
             - fault: missing
               after: 1e300s
         """#,
-                    #":20: faults.rules[0].after: 1e300s is too long; write a duration below 500 years, such as 2s."#),
+                    #":20: faults.rules[0].after: 1e300s is longer than a day; use a duration of at most 86400s."#),
         BadScenario("expect empty", #"""
         title: t
         description: d
