@@ -75,7 +75,7 @@ final class RunMount: @unchecked Sendable {
             if mount.daemonExited() {
                 return .failure(HarnessError("the filesystem did not mount: \(mount.logTail())"))
             }
-            if mount.isMounted(), case .success = mount.request(["op": "ping"]) { return .success(mount) }
+            if mount.isMounted(), case .success = mount.request(.ping) { return .success(mount) }
             Syscall.sleep(nanoseconds: 5_000_000)
         }
         mount.stop()
@@ -98,26 +98,22 @@ final class RunMount: @unchecked Sendable {
         guard isMounted() else {
             return .failure(HarnessError("the mount at '\(mountpoint)' has gone while its process runs: \(logTail())"))
         }
-        return request(["op": "ping"]).map { _ in () }
+        return request(.ping).map { _ in () }
     }
 
     /// One control request; the answer if it says `"ok":true`.
-    func request(_ object: [String: Any]) -> Result<[String: Any], HarnessError> {
-        guard let data = try? JSONSerialization.data(withJSONObject: object),
-              let line = String(data: data, encoding: .utf8) else {
-            return .failure(HarnessError("a control request could not be encoded as JSON."))
-        }
-        switch ControlChannel.exchange(line, socket: socket, timeout: 30) {
+    func request(_ request: ControlRequest) -> Result<ControlReply, HarnessError> {
+        switch ControlChannel.exchange(request.line, socket: socket, timeout: 30) {
         case .failure(let failure):
             return .failure(HarnessError(failure.description))
-        case .success(let answer):
-            guard let object = try? JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any] else {
-                return .failure(HarnessError("the filesystem answered '\(answer.prefix(200))', which is not a JSON object."))
+        case .success(let line):
+            guard let reply = try? ControlReply(line: line) else {
+                return .failure(HarnessError("the filesystem answered '\(line.prefix(200))', which is not a control reply."))
             }
-            guard object["ok"] as? Bool == true else {
-                return .failure(HarnessError((object["error"] as? String) ?? "the filesystem refused '\(line.prefix(200))'."))
+            guard reply.ok else {
+                return .failure(HarnessError(reply.error ?? "the filesystem refused the \(request.op) request."))
             }
-            return .success(object)
+            return .success(reply)
         }
     }
 

@@ -17,11 +17,11 @@ final class TraceRouter: @unchecked Sendable {
     func collect(for trial: String) -> Result<[String], HarnessError> {
         lock.lock()
         defer { lock.unlock() }
-        switch mount.request(["op": "trace", "drain": true]) {
+        switch mount.request(.trace(drain: true)) {
         case .failure(let error):
             return .failure(error)
-        case .success(let answer):
-            for line in (answer["lines"] as? [String]) ?? [] {
+        case .success(let reply):
+            for line in reply.lines ?? [] {
                 guard let owner = Self.trial(of: line) else { continue }
                 buckets[owner, default: []].append(line)
             }

@@ -34,7 +34,7 @@ struct TrialRunner: Sendable {
         let directory = mount.mountpoint + "/" + id
         if case .failure(let error) = Setup.write(scenario.setup, into: backingDirectory, cache: cache) { return .failure(error) }
 
-        let ruleIDs: [Int]
+        let ruleIDs: [UInt64]
         switch arm(scenario.faults, for: id) {
         case .failure(let error): return .failure(error)
         case .success(let ids): ruleIDs = ids
@@ -58,7 +58,7 @@ struct TrialRunner: Sendable {
         }
 
         for ruleID in ruleIDs {
-            if case .failure(let error) = mount.request(["op": "clear", "id": ruleID]) { return .failure(error) }
+            if case .failure(let error) = mount.request(.clear(id: ruleID)) { return .failure(error) }
         }
         let faults: [String]
         switch traces.collect(for: id) {
@@ -88,7 +88,7 @@ struct TrialRunner: Sendable {
     /// the trial's directory and its name prefixed with the trial's id, so
     /// concurrent trials never reach each other's files or share a stream.
     /// `arm` answers only once the rules are in force.
-    private func arm(_ faults: Scenario.Faults, for id: String) -> Result<[Int], HarnessError> {
+    private func arm(_ faults: Scenario.Faults, for id: String) -> Result<[UInt64], HarnessError> {
         guard !faults.sources.isEmpty else { return .success([]) }
         let rules: [Node] = faults.sources.enumerated().map { index, source in
             let path = source["path"].flatMap { if case .scalar(let text, _) = $0 { text } else { nil } } ?? "**"
@@ -107,9 +107,7 @@ struct TrialRunner: Sendable {
         guard let text = try? Yams.serialize(node: plan) else {
             return .failure(HarnessError("the rules of trial \(id) could not be written as YAML."))
         }
-        return mount.request(["op": "arm", "plan": text]).map { answer in
-            ((answer["ids"] as? [Any]) ?? []).compactMap { ($0 as? NSNumber)?.intValue }
-        }
+        return mount.request(.arm(plan: text, file: "scenario rules of \(id)")).map { $0.ids ?? [] }
     }
 
     /// A trial id is letters and digits, but a glob must not read it as a pattern.
