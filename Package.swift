@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "faultbench-executor",
             dependencies: [
-                "ExecutorContract", "ExecutionPatterns",
+                "ExecutorContract", "ExecutionPatterns", "SystemCalls",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

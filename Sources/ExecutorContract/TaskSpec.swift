@@ -152,14 +152,18 @@ public struct TaskSpec: Codable, Sendable, Hashable {
         public var maxIterations: Int?
         /// The pattern-on arm's limit on wall time, in seconds; default 5.
         public var budget: Double?
-        public init(state: String, output: String, maxIterations: Int? = nil, budget: Double? = nil) {
+        /// Seconds both arms wait between iterations, as a planner that polls
+        /// its state does; default 0 (no wait).
+        public var interval: Double?
+        public init(state: String, output: String, maxIterations: Int? = nil, budget: Double? = nil, interval: Double? = nil) {
             self.state = state
             self.output = output
             self.maxIterations = maxIterations
             self.budget = budget
+            self.interval = interval
         }
         enum CodingKeys: String, CodingKey {
-            case state, output, budget
+            case state, output, budget, interval
             case maxIterations = "max-iterations"
         }
     }
