@@ -28,8 +28,14 @@ struct OnArmIO {
         var random = SystemRandomNumberGenerator()
         var made = 0
         defer { extraAttempts += max(0, made - 1) }
-        return try Retrier(policy: Self.policy).runSync(name, random: &random, within: deadline, onEvent: { made = max(made, $0.attempt) }) { _ in
-            try operation()
+        do {
+            return try Retrier(policy: Self.policy).runSync(name, random: &random, within: deadline, onEvent: { made = max(made, $0.attempt) }) { _ in
+                try operation()
+            }
+        } catch {
+            // Nothing was retried: the error itself says more than the wrapper.
+            if error.reason == .permanent, error.attempts == 1, let last = error.lastError { throw last }
+            throw error
         }
     }
 
