@@ -91,7 +91,8 @@ enum PlanningLoopTask {
                 return Claim(status: .success, produced: [task.output], attempts: io.attempts)
             case .budgetExhausted(let dimension, let progress, let usage):
                 let last = progress.estimate.map { e in progress.previous.map { " The last two estimates were \($0) and \(e)." } ?? "" } ?? ""
-                throw TaskError("The plan did not converge within its budget: the \(dimension.rawValue) budget ran out (\(usage)).\(last)")
+                let name = switch dimension { case .iterations: "iteration"; case .wallTime: "wall-time"; case .cost: "cost" }
+                throw TaskError("The plan did not converge within its budget: the \(name) budget ran out (\(usage)).\(last)")
             case .failed(_, let progress, let usage) where patterns.planningBudget && budget.exhausted == .wallTime:
                 // A read cut short by the budget's deadline: the budget is the cause.
                 throw TaskError("The plan did not converge within its budget: the wall-time budget ran out during iteration \(progress.iterations) (\(usage)).")

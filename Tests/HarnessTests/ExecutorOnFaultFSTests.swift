@@ -1,0 +1,115 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ExecutorContract
+import FaultFSTestSupport
+import Foundation
+import Testing
+
+/// The built-in executors on a real FaultFS mount with a fault armed: what
+/// the pattern-off arm really leaves behind, and what the pattern-on arm
+/// prevents. The backing directory is the ground truth, read after the
+/// unmount (never through the mount).
+@Suite("Built-in executors on a FaultFS mount", .serialized, .timeLimit(.minutes(3)))
+struct ExecutorOnFaultFSTests {
+    static let old = [UInt8](repeating: 0x4F, count: 5_000)
+    static let new = SeededBytes.generate(count: 300_000, seed: 7)
+
+    @Test("write-file while the disk fills up at 100000 bytes: off truncates the file, on keeps the old content", arguments: Arm.allCases)
+    func diskFullMidway(arm: Arm) throws {
+        let plan = """
+            rules:
+              - name: disk-full
+                fault: disk-full
+                bytes: 100000
+            """
+        let mounted = try withFaultMount(plan: plan, setup: { backing in
+            try must(FS.writeFile(backing + "/settings.json", Self.old), "write the old settings")
+        }) { m in
+            try ExecutorRun.run(arm, #"{"kind":"write-file","path":"settings.json","content":{"generate":{"size":300000,"seed":7}}}"#, in: m.mountPoint)
+        }
+        let run = mounted.value
+        let final = mounted.backing["settings.json"]
+        #expect(run.result.exit == .exited(0) && run.claim?.status == .failure, "both arms report the full disk: \(run)")
+        #expect(run.claim?.error?.contains("No space left") == true, "\(run)")
+        #expect(mounted.traceFile?.contains("disk-full") == true, "the fault fired")
+        switch arm {
+        case .off:
+            #expect(final?.count == 100_000 && final.map { Array($0) } == Array(Self.new.prefix(100_000)),
+                    "off: the settings are cut at the full disk, neither old nor new (\(final?.count ?? -1) bytes)")
+        case .on:
+            #expect(final == Self.old, "on: the old settings are intact (\(final?.count ?? -1) bytes)")
+            #expect(mounted.backing.keys.sorted() == ["settings.json"], "on: no temporary left: \(mounted.backing.keys.sorted())")
+        }
+    }
+
+    static let batch = #"""
+        {"kind":"batch","patterns":PATTERNS,"operations":[
+          {"op":"write","path":"out/a.txt","content":{"text":"A"}},
+          {"op":"write","path":"out/b.txt","content":{"text":"B"}},
+          {"op":"copy","path":"data.txt","to":"out/c.txt"}]}
+        """#
+
+    /// EIO on the third file created under out/: the off arm's third open, or
+    /// the on arm's third temporary.
+    static let thirdCreateFails = """
+        rules:
+          - name: third-create
+            fault: errno
+            errno: EIO
+            path: "out/**"
+            ops: [create]
+            nth: 3
+        """
+
+    static func runBatch(_ arm: Arm, patterns: String) throws -> FaultMountResult<ExecutorRun.Outcome> {
+        try withFaultMount(plan: thirdCreateFails, setup: { backing in
+            try must(FS.mkdir(backing + "/out"), "mkdir out")
+            try must(FS.writeFile(backing + "/data.txt", "data"), "write data.txt")
+        }) { m in
+            try ExecutorRun.run(arm, batch.replacingOccurrences(of: "PATTERNS", with: patterns), in: m.mountPoint)
+        }
+    }
+
+    @Test("batch with EIO at its third step: off leaves two of three files, EXEC-002 alone rolls back to none")
+    func batchMidway() throws {
+        let off = try Self.runBatch(.off, patterns: "[]")
+        #expect(off.value.claim?.status == .failure && off.value.claim?.produced == ["out/a.txt", "out/b.txt"], "\(off.value)")
+        #expect(off.backing.keys.filter { $0.hasPrefix("out/") }.sorted() == ["out/", "out/a.txt", "out/b.txt"], "off: half the batch stays applied")
+
+        let on = try Self.runBatch(.on, patterns: #"["EXEC-002"]"#)
+        #expect(on.value.claim?.status == .failure && on.value.claim?.error?.contains("undone") == true, "\(on.value)")
+        #expect(on.backing.keys.filter { $0.hasPrefix("out/") }.sorted() == ["out/"], "on: the batch was rolled back: \(on.backing.keys.sorted())")
+        #expect(on.traceFile?.contains("third-create") == true, "the fault fired")
+    }
+
+    @Test("batch with EIO at its third step: with PATTERN-003 too, the cleanly rolled-back batch is run again and completes")
+    func batchMidwayRetried() throws {
+        let on = try Self.runBatch(.on, patterns: #"["EXEC-002", "PATTERN-003"]"#)
+        #expect(on.value.claim == Claim(status: .success, produced: ["out/a.txt", "out/b.txt", "out/c.txt"], attempts: 2), "\(on.value)")
+        #expect(on.backing["out/a.txt"] == Array("A".utf8) && on.backing["out/b.txt"] == Array("B".utf8) && on.backing["out/c.txt"] == Array("data".utf8))
+        #expect(on.backing.keys.filter { $0.hasPrefix("out/") }.count == 4, "no backup or temporary left: \(on.backing.keys.sorted())")
+    }
+
+    @Test("run-tools whose second tool is gone from bin/: off writes the first output and fails, on runs nothing", arguments: Arm.allCases)
+    func toolMissing(arm: Arm) throws {
+        let plan = """
+            rules:
+              - name: render-gone
+                fault: missing
+                path: bin/render
+            """
+        let mounted = try withFaultMount(plan: plan, setup: { backing in
+            try must(FS.mkdir(backing + "/bin"), "mkdir bin")
+            try must(FS.mkdir(backing + "/out"), "mkdir out")
+            try must(FS.writeFile(backing + "/bin/fetch", "#!/bin/sh\necho fetched\n", mode: 0o755), "write bin/fetch")
+            try must(FS.writeFile(backing + "/bin/render", "#!/bin/sh\necho rendered\n", mode: 0o755), "write bin/render")
+        }) { m in
+            try ExecutorRun.run(arm, #"{"kind":"run-tools","steps":[{"tool":"fetch","output":"out/data.txt"},{"tool":"render","output":"out/report.txt"}]}"#, in: m.mountPoint)
+        }
+        let run = mounted.value
+        #expect(run.claim?.status == .failure && run.claim?.error?.contains("render") == true, "\(run)")
+        let outputs = mounted.backing.keys.filter { $0.hasPrefix("out/") && $0 != "out/" }.sorted()
+        #expect(outputs == (arm == .off ? ["out/data.txt"] : []), "\(arm): \(outputs)")
+    }
+}
