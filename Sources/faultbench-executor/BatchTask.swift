@@ -42,8 +42,7 @@ enum BatchTask {
                 }
             }
             if patterns.verification {
-                let expectations = plan.compactMap { op, bytes in bytes.map { FileExpectation(FilePath(op.path), [.contentEquals($0)]) } }
-                    .filter { exp in produced.contains(exp.path.string) }
+                let expectations = finalWrites(plan).map { FileExpectation(FilePath($0.path), [.contentEquals($0.bytes)]) }
                 let failures = GroundTruthVerifier().check(expectations).failures
                 if !failures.isEmpty {
                     return .failure(TaskError("The batch reported success, but the files on disk are wrong: \(failures.map(\.description).joined(separator: "; "))."),
@@ -56,6 +55,28 @@ enum BatchTask {
         }
     }
 
+    /// The files whose final content the batch fixes by a write: the last
+    /// write to each path, unless a later copy, move or delete replaced it.
+    static func finalWrites(_ plan: [(TaskSpec.Batch.Operation, [UInt8]?)]) -> [(path: String, bytes: [UInt8])] {
+        var known: [String: [UInt8]] = [:]
+        var order: [String] = []
+        for (op, bytes) in plan {
+            switch op.op {
+            case "write":
+                known[op.path] = bytes
+                if !order.contains(op.path) { order.append(op.path) }
+            case "copy", "move":
+                if let to = op.to { known[to] = nil }
+                if op.op == "move" { known[op.path] = nil }
+            case "delete":
+                known[op.path] = nil
+            default:
+                break
+            }
+        }
+        return order.compactMap { path in known[path].map { (path, $0) } }
+    }
+
     /// One operation as plain code; `write` writes a whole file.
     static func runPlain(_ op: TaskSpec.Batch.Operation, produced: inout [String], write: ([UInt8], String) throws -> Void) throws {
         switch op.op {
@@ -64,16 +85,16 @@ enum BatchTask {
         case "write":
             guard let content = op.content else { throw TaskError("a write needs content") }
             try write(try content.bytes(), op.path)
-            produced.append(op.path)
+            produced.appendOnce(op.path)
         case "copy":
             let to = try destination(op)
             try write(try PlainFiles.read(op.path), to)
-            produced.append(to)
+            produced.appendOnce(to)
         case "move":
             let to = try destination(op)
             try PlainFiles.rename(op.path, to: to)
             produced.removeAll { $0 == op.path }
-            produced.append(to)
+            produced.appendOnce(to)
         case "delete":
             try PlainFiles.unlink(op.path)
             produced.removeAll { $0 == op.path }
@@ -105,10 +126,10 @@ enum BatchTask {
             }
             if op.op == "write" && bytes == nil { throw TaskError("Operation \(index + 1): a write needs content.") }
             switch op.op {
-            case "write": produced.append(op.path)
+            case "write": produced.appendOnce(op.path)
             case "copy", "move":
                 if op.op == "move" { produced.removeAll { $0 == op.path } }
-                produced.append(try destination(op))
+                produced.appendOnce(try destination(op))
             case "delete": produced.removeAll { $0 == op.path }
             default: break
             }
@@ -139,5 +160,12 @@ enum BatchTask {
                 throw TaskError("\(failed) The batch was stopped and \(rollback).")
             }
         }
+    }
+}
+
+extension [String] {
+    /// Appends a path unless it is already listed (a file written twice is produced once).
+    mutating func appendOnce(_ path: String) {
+        if !contains(path) { append(path) }
     }
 }

@@ -145,6 +145,17 @@ struct ExecutorTests {
         }
     }
 
+    @Test("batch: a file written, then replaced by a copy, is listed once and checked by its final content", arguments: Arm.allCases)
+    func batchRewrite(arm: Arm) throws {
+        let dir = try TemporaryDirectory("exec")
+        defer { try? dir.remove() }
+        try dir.write("src.txt", "source")
+        let task = #"{"kind":"batch","operations":[{"op":"write","path":"a.txt","content":{"text":"A"}},{"op":"copy","path":"src.txt","to":"a.txt"},{"op":"write","path":"b.txt","content":{"text":"B"}}]}"#
+        let run = try ExecutorRun.run(arm, task, in: dir.path)
+        #expect(run.claim == Claim(status: .success, produced: ["a.txt", "b.txt"], attempts: 1), "\(run)")
+        #expect(dir.text("a.txt") == "source" && dir.text("b.txt") == "B")
+    }
+
     // MARK: run-tools
 
     static func tools(_ dir: TemporaryDirectory) throws {
