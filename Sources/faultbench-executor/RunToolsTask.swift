@@ -54,7 +54,10 @@ enum RunToolsTask {
             for step in task.steps {
                 let output: [UInt8]
                 if patterns.toolGuards {
-                    let result = try await guardian.run(step.tool, arguments: step.args ?? [], timeout: timeout)
+                    // The library's default limit (1 MiB) reports larger output as a
+                    // failure to start (issue 10); the off arm takes any size, so
+                    // the on arm is given room for any realistic tool output.
+                    let result = try await guardian.run(step.tool, arguments: step.args ?? [], timeout: timeout, outputLimit: 64 << 20)
                     guard result.succeeded else {
                         let how = result.timedOut ? "did not finish within \(timeout) and was stopped"
                             : "ended with \(result.status.map { "\($0)" } ?? "an unknown status")"

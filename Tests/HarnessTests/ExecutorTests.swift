@@ -204,6 +204,16 @@ struct ExecutorTests {
         }
     }
 
+    @Test("run-tools: a tool printing 3 MB has all of it written", arguments: Arm.allCases)
+    func runToolsLargeOutput(arm: Arm) throws {
+        let dir = try TemporaryDirectory("exec")
+        defer { try? dir.remove() }
+        try dir.write("bin/big", "#!/bin/sh\nhead -c 3000000 /dev/zero | tr '\\0' x\n", mode: 0o755)
+        let run = try ExecutorRun.run(arm, #"{"kind":"run-tools","steps":[{"tool":"big","output":"big.txt"}]}"#, in: dir.path)
+        #expect(run.claim?.status == .success, "\(run)")
+        #expect(dir.read("big.txt") == [UInt8](repeating: UInt8(ascii: "x"), count: 3_000_000))
+    }
+
     @Test("run-tools: the on arm stops a hanging tool at the task's timeout")
     func runToolsTimeout() throws {
         let dir = try TemporaryDirectory("exec")
