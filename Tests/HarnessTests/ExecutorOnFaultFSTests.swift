@@ -91,6 +91,33 @@ struct ExecutorOnFaultFSTests {
         #expect(on.backing.keys.filter { $0.hasPrefix("out/") }.count == 4, "no backup or temporary left: \(on.backing.keys.sorted())")
     }
 
+    @Test("read-config whose first two opens fail with EIO: off reports it, on retries and succeeds on the third", arguments: Arm.allCases)
+    func transientRead(arm: Arm) throws {
+        let plan = """
+            rules:
+              - name: flaky-open
+                fault: transient
+                errno: EIO
+                path: config.json
+                ops: [open]
+                count: 2
+            """
+        let mounted = try withFaultMount(plan: plan, setup: { backing in
+            try must(FS.writeFile(backing + "/config.json", #"{"server": {"port": 8080}}"#), "write config.json")
+        }) { m in
+            try ExecutorRun.run(arm, #"{"kind":"read-config","path":"config.json","select":["server.port"],"output":"port.json"}"#, in: m.mountPoint)
+        }
+        let run = mounted.value
+        switch arm {
+        case .off:
+            #expect(run.claim?.status == .failure && run.claim?.error?.contains("Input/output error") == true, "\(run)")
+            #expect(mounted.backing["port.json"] == nil)
+        case .on:
+            #expect(run.claim == Claim(status: .success, produced: ["port.json"], attempts: 3), "\(run)")
+            #expect(mounted.backing["port.json"] == Array(#"{"server.port":8080}"#.utf8))
+        }
+    }
+
     @Test("run-tools whose second tool is gone from bin/: off writes the first output and fails, on runs nothing", arguments: Arm.allCases)
     func toolMissing(arm: Arm) throws {
         let plan = """
