@@ -43,6 +43,32 @@ struct ExecutorOnFaultFSTests {
         }
     }
 
+    @Test("write-file whose first write is torn (8192 of 10000 bytes stored, 10000 reported): off claims success over a short file, PATTERN-002 rewrites",
+          arguments: Arm.allCases)
+    func tornWrite(arm: Arm) throws {
+        let plan = """
+            rules:
+              - name: torn
+                fault: torn-write
+                block: 4096
+                max: 1
+            """
+        let mounted = try withFaultMount(plan: plan) { m in
+            try ExecutorRun.run(arm, #"{"kind":"write-file","path":"report.bin","content":{"generate":{"size":10000,"seed":3}},"patterns":["EXEC-004","PATTERN-002"]}"#, in: m.mountPoint)
+        }
+        let run = mounted.value
+        let final = mounted.backing["report.bin"]
+        #expect(mounted.traceFile?.contains("torn") == true, "the fault fired")
+        switch arm {
+        case .off:
+            #expect(run.claim?.status == .success, "off believes it succeeded: \(run)")
+            #expect(final?.count == 8192, "off: the file is short (\(final?.count ?? -1) bytes): a silent error")
+        case .on:
+            #expect(run.claim == Claim(status: .success, produced: ["report.bin"], attempts: 2), "on: checked, rewritten once: \(run)")
+            #expect(final == SeededBytes.generate(count: 10_000, seed: 3), "on: the file is whole")
+        }
+    }
+
     static let batch = #"""
         {"kind":"batch","patterns":PATTERNS,"operations":[
           {"op":"write","path":"out/a.txt","content":{"text":"A"}},
