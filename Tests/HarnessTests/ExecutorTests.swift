@@ -273,6 +273,17 @@ struct ExecutorTests {
 
     // MARK: the contract's edges
 
+    @Test("TaskSpec: planning-loop's optional fields decode from and encode to their kebab-case names")
+    func planningLoopSpec() throws {
+        let json = #"{"kind":"planning-loop","state":"s.json","output":"p.json","max-iterations":7,"budget":0.5,"interval":0.01,"patterns":["PATTERN-001"]}"#
+        let task = try JSONDecoder().decode(TaskSpec.self, from: Data(json.utf8))
+        #expect(task == TaskSpec(.planningLoop(.init(state: "s.json", output: "p.json", maxIterations: 7, budget: 0.5, interval: 0.01)), patterns: ["PATTERN-001"]))
+        let encoded = String(decoding: try JSONEncoder().encode(task), as: UTF8.self)
+        #expect(encoded.contains(#""max-iterations":7"#) && encoded.contains(#""interval":0.01"#), "\(encoded)")
+        let bare = try JSONDecoder().decode(TaskSpec.self, from: Data(#"{"kind":"planning-loop","state":"s","output":"o"}"#.utf8))
+        #expect(bare == TaskSpec(.planningLoop(.init(state: "s", output: "o"))), "every limit is optional")
+    }
+
     @Test("A wrong command line or an undecodable task: exit 2, a message on stderr, no claim")
     func badInvocation() throws {
         let dir = try TemporaryDirectory("exec")
