@@ -72,3 +72,10 @@ extension OnArmIO {
     /// Counts attempts made outside `retried` (a whole batch run again).
     mutating func addAttempts(_ count: Int) { extraAttempts += max(0, count) }
 }
+
+/// The plain I/O's errors carry their errno, so that PATTERN-003's classifier
+/// can tell a transient EIO from a permanent ENOENT where the on arm does a
+/// step plainly (EXEC-001 or EXEC-004 not in the task's patterns).
+extension PlainIOError: ErrnoCarrying {
+    var underlyingErrno: Errno? { errno }
+}

@@ -117,8 +117,9 @@ struct ExecutorOnFaultFSTests {
         #expect(on.backing.keys.filter { $0.hasPrefix("out/") }.count == 4, "no backup or temporary left: \(on.backing.keys.sorted())")
     }
 
-    @Test("read-config whose first two opens fail with EIO: off reports it, on retries and succeeds on the third", arguments: Arm.allCases)
-    func transientRead(arm: Arm) throws {
+    @Test("read-config whose first two opens fail with EIO: off reports it, on retries and succeeds on the third (with or without EXEC-001)",
+          arguments: [(Arm.off, "[]"), (Arm.on, "[]"), (Arm.on, #"["PATTERN-003"]"#)])
+    func transientRead(arm: Arm, patterns: String) throws {
         let plan = """
             rules:
               - name: flaky-open
@@ -131,7 +132,7 @@ struct ExecutorOnFaultFSTests {
         let mounted = try withFaultMount(plan: plan, setup: { backing in
             try must(FS.writeFile(backing + "/config.json", #"{"server": {"port": 8080}}"#), "write config.json")
         }) { m in
-            try ExecutorRun.run(arm, #"{"kind":"read-config","path":"config.json","select":["server.port"],"output":"port.json"}"#, in: m.mountPoint)
+            try ExecutorRun.run(arm, #"{"kind":"read-config","path":"config.json","select":["server.port"],"output":"port.json","patterns":\#(patterns)}"#, in: m.mountPoint)
         }
         let run = mounted.value
         switch arm {
