@@ -43,7 +43,7 @@ enum PlanningLoopTask {
                     return Claim(status: .success, produced: [task.output])
                 }
                 estimate = next
-                if let interval = task.interval, interval > 0 { Syscall.sleep(nanoseconds: UInt64(interval * 1e9)) }
+                if let interval = task.interval, interval > 0 { Syscall.sleep(nanoseconds: UInt64(min(interval, 3.2e9) * 1e9)) }
             }
         } catch {
             return .failure(error)
@@ -63,7 +63,7 @@ enum PlanningLoopTask {
             var converged: Double?
         }
         let limits = patterns.planningBudget
-            ? BudgetLimits(maxIterations: task.maxIterations ?? 50, maxWallTime: .milliseconds(Int64(max(0, task.budget ?? 5) * 1000)))
+            ? BudgetLimits(maxIterations: task.maxIterations ?? 50, maxWallTime: .taskSeconds(task.budget ?? 5))
             : BudgetLimits(maxIterations: Int.max)
         let budget = PlanningBudget(limits)
         let outcome = await runPlanningLoop(budget: budget, initial: Progress()) { progress, budget in
@@ -79,7 +79,7 @@ enum PlanningLoopTask {
                 return .finished(cost: 0)
             }
             if let interval = task.interval, interval > 0 {
-                let wait = Duration.milliseconds(Int64(interval * 1000))
+                let wait = Duration.taskSeconds(interval)
                 try await Task.sleep(for: deadline.map { min(wait, $0.remaining) } ?? wait)
             }
             return .proceed(cost: 0)

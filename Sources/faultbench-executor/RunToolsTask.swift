@@ -50,7 +50,7 @@ enum RunToolsTask {
                 let report = await guardian.check(requirements)
                 guard report.isSatisfied else { throw TaskError("No tool was run: \(report)") }
             }
-            let timeout = Duration.milliseconds(Int64(max(0, task.timeout ?? 10) * 1000))
+            let timeout = Duration.taskSeconds(task.timeout ?? 10)
             for step in task.steps {
                 let output: [UInt8]
                 if patterns.toolGuards {

@@ -18,3 +18,11 @@ extension TaskSpec.Content {
         }
     }
 }
+
+extension Duration {
+    /// A task's seconds as a duration: negative gives zero, and anything
+    /// beyond a century is a century (a Double past Int64's range would trap).
+    static func taskSeconds(_ seconds: Double) -> Duration {
+        .nanoseconds(Int64(min(max(0, seconds), 3.2e9) * 1e9))
+    }
+}

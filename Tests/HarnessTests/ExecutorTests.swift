@@ -284,6 +284,18 @@ struct ExecutorTests {
         #expect(bare == TaskSpec(.planningLoop(.init(state: "s", output: "o"))), "every limit is optional")
     }
 
+    @Test("Extreme but valid numbers (a 1e300-second timeout or budget, a 1e-300-second interval) do not crash either arm", arguments: Arm.allCases)
+    func extremeNumbers(arm: Arm) throws {
+        let dir = try TemporaryDirectory("exec")
+        defer { try? dir.remove() }
+        try dir.write("bin/ok", "#!/bin/sh\necho ok\n", mode: 0o755)
+        try dir.write("state.json", #"{"target": 1, "estimate": 0, "gain": 1}"#)
+        let tools = try ExecutorRun.run(arm, #"{"kind":"run-tools","timeout":1e300,"steps":[{"tool":"ok","output":"ok.txt"}]}"#, in: dir.path)
+        #expect(tools.claim?.status == .success && dir.text("ok.txt") == "ok\n", "\(tools)")
+        let plan = try ExecutorRun.run(arm, #"{"kind":"planning-loop","state":"state.json","output":"p.json","budget":1e300,"interval":1e-300}"#, in: dir.path)
+        #expect(plan.claim?.status == .success, "\(plan)")
+    }
+
     @Test("A wrong command line or an undecodable task: exit 2, a message on stderr, no claim")
     func badInvocation() throws {
         let dir = try TemporaryDirectory("exec")
