@@ -43,6 +43,33 @@ struct ExecutorOnFaultFSTests {
         }
     }
 
+    @Test("write-file killed after 50000 bytes: off leaves a cut file in place, on leaves the old file and only a temporary", arguments: Arm.allCases)
+    func killedMidWrite(arm: Arm) throws {
+        let plan = """
+            rules:
+              - name: kill
+                fault: kill-caller
+                bytes: 50000
+            """
+        let mounted = try withFaultMount(plan: plan, setup: { backing in
+            try must(FS.writeFile(backing + "/settings.json", Self.old), "write the old settings")
+        }) { m in
+            try ExecutorRun.run(arm, #"{"kind":"write-file","path":"settings.json","content":{"generate":{"size":300000,"seed":7}}}"#, in: m.mountPoint)
+        }
+        let run = mounted.value
+        #expect(run.result.exit == .signaled(SIGKILL) && run.claim == nil, "killed before any claim: \(run)")
+        let final = mounted.backing["settings.json"]
+        switch arm {
+        case .off:
+            #expect(final.map { Array($0) } == Array(Self.new.prefix(50_000)), "off: cut at the kill (\(final?.count ?? -1) bytes)")
+        case .on:
+            #expect(final == Self.old, "on: the old settings are intact (\(final?.count ?? -1) bytes)")
+            let temporaries = mounted.backing.keys.filter { $0.contains(".atomic-tmp.") }
+            #expect(temporaries.count == 1 && mounted.backing[temporaries[0]]?.count == 50_000,
+                    "on: the killed write's temporary holds what was written: \(mounted.backing.keys.sorted())")
+        }
+    }
+
     @Test("write-file whose first write is torn (8192 of 10000 bytes stored, 10000 reported): off claims success over a short file, PATTERN-002 rewrites",
           arguments: Arm.allCases)
     func tornWrite(arm: Arm) throws {
