@@ -112,7 +112,7 @@ let package = Package(
         ),
         .testTarget(name: "FaultEngineTests", dependencies: ["FaultEngine"]),
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "Results"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Results", "ExecutorContract", "FaultFSTestSupport", "SystemCalls", "FaultEngine", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Results", "ExecutorContract", "FaultFSTestSupport", "SystemCalls", "FaultEngine", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FaultFSTests", dependencies: ["FaultFS", "FaultFSTestSupport", "SystemCalls", "FaultEngine", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "ExecutionPatternsTests", dependencies: ["ExecutionPatterns", "FaultFSTestSupport"]),
     ]

@@ -185,7 +185,7 @@ public enum HarnessRun {
                         // The mount's own state says more than the request that noticed.
                         let cause: String
                         if case .failure(let health) = mount.checkAlive() { cause = health.description } else { cause = error.description }
-                        state.stop(because: "trial \(trial.id) of \(scenarios[trial.scenario].id) (\(trial.arm.rawValue)): \(cause)")
+                        state.stop(failed: true, because: "trial \(trial.id) of \(scenarios[trial.scenario].id) (\(trial.arm.rawValue)): \(cause)")
                     case .success(let record):
                         guard state.accept(record) else { continue }
                         journal.record(record)
@@ -249,6 +249,9 @@ final class RunState: @unchecked Sendable {
     private var finished: Set<String> = []
     private(set) var accepted: [TrialRecord] = []
     private var reason: String?
+    /// Whether trials still running may be kept: yes after Ctrl-C, no after
+    /// the filesystem failed under them.
+    private var keepInFlight = true
 
     init(todo: [PlannedTrial]) { self.todo = todo }
 
@@ -278,14 +281,17 @@ final class RunState: @unchecked Sendable {
     func accept(_ record: TrialRecord) -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        guard reason == nil else { return false }
+        guard keepInFlight else { return false }
         accepted.append(record)
         return true
     }
 
-    func stop(because text: String) {
+    /// Stops handing out trials. `failed`: the filesystem failed, so not
+    /// even the trials in flight are kept.
+    func stop(failed: Bool, because text: String) {
         lock.lock()
-        if reason == nil { reason = text }
+        if reason == nil || failed { reason = text }
+        if failed { keepInFlight = false }
         lock.unlock()
     }
 
@@ -318,7 +324,7 @@ final class SignalWatcher: @unchecked Sendable {
             while isRunning {
                 let signal = sigtimedwait(&set, nil, &timeout)
                 if signal > 0 {
-                    state.stop(because: "stopped by signal \(signal); the trials finished so far are kept, and --resume continues the run.")
+                    state.stop(failed: false, because: "stopped by signal \(signal); the trials finished so far are kept, and --resume continues the run.")
                 }
             }
             ended.signal()
