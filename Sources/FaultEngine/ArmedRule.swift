@@ -45,10 +45,11 @@ struct ArmedRule: Sendable {
 
     /// Whether the counting triggers (nth, every, max, probability) let this matching call fire.
     mutating func passesTriggers() -> Bool {
+        if matched <= rule.skip { return false }
         if let nth = rule.nth, matched != nth { return false }
         if let every = rule.every, matched % every != 0 { return false }
         if let max = rule.maxFirings, fired >= max { return false }
-        if case .transient(_, let count?) = rule.fault, matched > count { return false }
+        if case .transient(_, let count?) = rule.fault, matched &- rule.skip > count { return false }
         if rule.probability < 1, stream.nextUnit() >= rule.probability { return false }
         return true
     }

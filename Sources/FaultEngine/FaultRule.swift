@@ -12,6 +12,10 @@ public struct FaultRule: Sendable, Hashable {
     public var nth: UInt64?
     /// Fire only on every kth matching call.
     public var every: UInt64?
+    /// Leave the first this-many matching calls alone: the rule acts only
+    /// from the one after (a fault that starts partway through a task).
+    /// `nth` and `every` count the skipped calls too.
+    public var skip: UInt64 = 0
     /// The chance that a matching call fires, 0...1.
     public var probability: Double
     /// The most times the rule fires.

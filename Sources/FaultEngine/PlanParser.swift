@@ -5,7 +5,7 @@ struct PlanParser {
     let file: String
 
     static let commonFields: Set<String> = [
-        "name", "fault", "path", "ops", "nth", "every", "probability", "max", "after", "for", "offset", "callers",
+        "name", "fault", "path", "ops", "nth", "every", "skip", "probability", "max", "after", "for", "offset", "callers",
     ]
 
     static let faultFields: [FaultKind: Set<String>] = [
@@ -212,6 +212,7 @@ struct PlanParser {
         if let n = fields["ops"] { rule.operations = try operations(n, "\(field).ops") }
         if let n = fields["nth"] { rule.nth = UInt64(try count(n, "\(field).nth", minimum: 1)) }
         if let n = fields["every"] { rule.every = UInt64(try count(n, "\(field).every", minimum: 1)) }
+        if let n = fields["skip"] { rule.skip = UInt64(try count(n, "\(field).skip", minimum: 0)) }
         if let n = fields["max"] { rule.maxFirings = UInt64(try count(n, "\(field).max", minimum: 0)) }
         if let n = fields["probability"] {
             let p = try number(n, "\(field).probability")

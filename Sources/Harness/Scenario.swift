@@ -135,6 +135,10 @@ extension Scenario {
         case beforeTask
         /// This many nanoseconds after the executor started (the rules' own `after` window).
         case after(nanoseconds: UInt64)
+        /// After the task's first N calls of each rule's operations on its
+        /// paths: every rule leaves its first N matching calls alone (its
+        /// `skip`), so the fault starts partway through the task.
+        case afterCalls(UInt64)
     }
 
     /// The correct final state, and the other states that count as consistent.

@@ -96,10 +96,16 @@ struct TrialRunner: Sendable {
             var scoped = source
                 .setting("path", to: .scalar(Self.escapeGlob(id) + "/" + path, plain: false))
                 .setting("name", to: .scalar(id + "." + name, plain: false))
-            if case .after(let delay) = faults.arm {
-                let own = index < faults.rules.count ? faults.rules[index].after : 0
-                let (total, overflow) = own.addingReportingOverflow(delay)
-                scoped = scoped.setting("after", to: .scalar("\(overflow ? UInt64.max : total)ns", plain: true))
+            let own = index < faults.rules.count ? faults.rules[index] : nil
+            switch faults.arm {
+            case .beforeTask:
+                break
+            case .after(let delay):
+                // Both below a day (the loader checks), so the sum fits.
+                scoped = scoped.setting("after", to: .scalar("\((own?.after ?? 0) + delay)ns", plain: true))
+            case .afterCalls(let calls):
+                let (total, overflow) = (own?.skip ?? 0).addingReportingOverflow(calls)
+                scoped = scoped.setting("skip", to: .scalar("\(overflow ? UInt64(Int.max) : total)", plain: true))
             }
             return scoped.node
         }

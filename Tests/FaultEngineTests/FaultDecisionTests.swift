@@ -36,6 +36,29 @@ struct FaultDecisionTests {
         #expect(effects == [.fail(11), .fail(11), .proceed, .proceed])
     }
 
+    @Test("skip leaves the first N matching calls alone; nth and a transient count start after them")
+    func skipStartsTheFaultPartwayThrough() throws {
+        var rule = FaultRule(.errno(ErrnoChoice(5)), operations: [.write])
+        rule.skip = 2
+        let (engine, _) = try makeEngine(rule)
+        let effects = (1...4).map { _ in engine.decide(.write, path: "f", caller: worker).effect }
+        #expect(effects == [.proceed, .proceed, .fail(5), .fail(5)])
+        // Other operations are not counted toward the skip.
+        #expect(engine.decide(.read, path: "f", caller: worker).effect == .proceed)
+
+        var transient = FaultRule(.transient(ErrnoChoice(11), count: 1), operations: [.open])
+        transient.skip = 1
+        let (second, _) = try makeEngine(transient)
+        let opens = (1...3).map { _ in second.decide(.open, path: "f", caller: worker).effect }
+        #expect(opens == [.proceed, .fail(11), .proceed])
+    }
+
+    @Test func skipIsReadFromAPlan() throws {
+        let plan = try Plan.parse(yaml: "rules:\n  - {fault: lost-write, skip: 3}\n")
+        #expect(plan.rules[0].skip == 3)
+        #expect(throws: PlanError.self) { try Plan.parse(yaml: "rules:\n  - {fault: lost-write, skip: -1}\n") }
+    }
+
     @Test func transientDuringWindowThenSucceeds() throws {
         let (engine, clock) = try makeEngine(FaultRule(.transient(ErrnoChoice(16), count: nil), operations: [.open], duration: 2_000_000_000))
         #expect(engine.decide(.open, path: "f", caller: worker).effect == .fail(16))

@@ -69,7 +69,7 @@ struct PlanParserTests {
         ("rules:\n  - fault: errno\n    errno: EIO\n  - fault: meltdown\n",
          "plan.yaml:4: rules[1].fault: meltdown is not a fault; use one of missing, errno, transient, short-write, short-read, torn-write, lost-write, delay, corrupt-read, kill-caller, power-loss, fsync-fail, disk-full."),
         ("rules:\n  - fault: lost-write\n    colour: red\n",
-         "plan.yaml:3: rules[0].colour: is not a field of a lost-write rule; use after, callers, every, fault, for, max, name, nth, offset, ops, path, probability."),
+         "plan.yaml:3: rules[0].colour: is not a field of a lost-write rule; use after, callers, every, fault, for, max, name, nth, offset, ops, path, probability, skip."),
         ("rules:\n  - fault: missing\n    path: \"data/[abc\"\n",
          "plan.yaml:3: rules[0].path: the glob \"data/[abc\" has a `[` that is never closed by `]`."),
         ("rules:\n  - fault: transient\n    count: -2\n",

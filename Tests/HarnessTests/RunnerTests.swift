@@ -30,6 +30,14 @@ if mode == "naive":          # ordinary code: truncate, write everything, report
     except OSError as e:
         claim("failure", str(e))
     claim("success")
+if mode == "halves":         # ordinary code writing in two calls
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+        half = len(data) // 2
+        os.write(fd, data[:half]); os.write(fd, data[half:]); os.close(fd)
+    except OSError as e:
+        claim("failure", str(e))
+    claim("success")
 if mode in ("fsync", "slow"):   # write in place; then fsync it, or wait a while unsynced
     fd = os.open(path, os.O_WRONLY | os.O_TRUNC); os.write(fd, data)
     if mode == "fsync": os.fsync(fd)
@@ -239,6 +247,22 @@ struct RunnerTests {
             #expect(trial.outcome == .success, "\(trial.scenario) \(trial.id): \(trial.reason)")
         }
         #expect(outcome.result.trials.contains { $0.scenario == "t/crash" && $0.arm == .off && $0.exit.killedByFault })
+    }
+
+    @Test("arm after-calls: the fault starts after the task's first calls of its operation")
+    func armAfterCalls() throws {
+        let dir = try TemporaryDirectory("runner")
+        defer { try? dir.remove() }
+        var scenario = try writeScenario(id: "t/after-calls", content: String(repeating: "z", count: 4000),
+                                         rules: "  - {fault: errno, errno: EIO, ops: [write]}\n", trials: 2)
+        scenario.faults.arm = .afterCalls(1)
+        let outcome = try runScripted([scenario], off: "halves", on: "halves", in: dir)
+        for trial in outcome.result.trials {
+            // The first write got through, the second failed: half the file is there.
+            #expect(trial.outcome == .corrupt, "\(trial.reason)")
+            #expect(trial.groundTruth.first { $0.path == "out.txt" }?.size == 2000, "\(trial.groundTruth)")
+            #expect(trial.faults.count == 1)
+        }
     }
 
     @Test("the same seed gives the same trial order")

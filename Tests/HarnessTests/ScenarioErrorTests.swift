@@ -734,7 +734,28 @@ struct ScenarioErrorTests {
         faults:
           arm: later
         """#,
-                    #":18: faults.arm: later is not an arm time; write before, or {after: 20ms}."#),
+                    #":18: faults.arm: later is not an arm time; write before, {after: 20ms} or {after-calls: 3}."#),
+        BadScenario("faults arm both", #"""
+        title: t
+        description: d
+        patterns: [EXEC-004]
+        setup:
+          files:
+            - path: old.txt
+              content: x
+        task:
+          kind: write-file
+          path: a.txt
+          content:
+            text: hi
+        expect:
+          files:
+            - path: a.txt
+              content: hi
+        faults:
+          arm: {after: 5ms, after-calls: 2}
+        """#,
+                    #":18: faults.arm: has both of after and after-calls; give exactly one."#),
         BadScenario("faults arm negative", #"""
         title: t
         description: d
@@ -801,7 +822,7 @@ struct ScenarioErrorTests {
               path: a.txt
               colour: red
         """#,
-                    #":21: faults.rules[0].colour: is not a field of a missing rule; use after, callers, every, fault, for, max, name, nth, offset, ops, path, probability."#),
+                    #":21: faults.rules[0].colour: is not a field of a missing rule; use after, callers, every, fault, for, max, name, nth, offset, ops, path, probability, skip."#),
         BadScenario("rule value out of range", #"""
         title: t
         description: d

@@ -111,6 +111,19 @@ struct ScenarioLoaderTests {
         #expect(!s.isControl)
     }
 
+    @Test("arm after the task's first calls")
+    func armAfterCalls() throws {
+        let text = """
+        title: t
+        description: d
+        patterns: [EXEC-004]
+        task: {kind: write-file, path: a, content: {text: hi}}
+        faults: {arm: {after-calls: 3}, rules: [{fault: lost-write}]}
+        expect: {files: [{path: a, content: hi}]}
+        """
+        #expect(try ScenarioLoader.parse(yaml: text, file: "x/y.yaml").faults.arm == .afterCalls(3))
+    }
+
     @Test("defaults: id from the path, timeout 10 s, 3 reruns at the seed's midpoint cost of the first pattern, arm before")
     func defaults() throws {
         let text = """

@@ -42,15 +42,22 @@ extension ScenarioParser {
         return faults
     }
 
-    /// `before`, or `{after: DURATION}`.
+    /// `before`, `{after: DURATION}`, or `{after-calls: N}`.
     private func armTime(_ node: Node) throws(ScenarioError) -> Scenario.ArmTime {
         if let text = node.scalar?.string {
             guard text == "before" else {
-                throw fail(node, "faults.arm", "\(describe(node)) is not an arm time; write before, or {after: 20ms}.")
+                throw fail(node, "faults.arm", "\(describe(node)) is not an arm time; write before, {after: 20ms} or {after-calls: 3}.")
             }
             return .beforeTask
         }
-        let entry = try fields(node, "faults.arm", allowed: ["after"], required: ["after"], what: "an arm time")
+        let entry = try fields(node, "faults.arm", allowed: ["after", "after-calls"], what: "an arm time")
+        let given = [entry["after"], entry["after-calls"]].compactMap { $0 }.count
+        guard given == 1 else {
+            throw fail(node, "faults.arm", "has \(given == 0 ? "neither" : "both") of after and after-calls; give exactly one.")
+        }
+        if let calls = entry["after-calls"] {
+            return .afterCalls(UInt64(try integer(calls, "faults.arm.after-calls", in: 0...1_000_000_000)))
+        }
         let seconds = try seconds(entry["after"]!, "faults.arm.after", allowZero: true)
         // Below a day (checked), so the product fits in UInt64.
         return .after(nanoseconds: UInt64((seconds * 1e9).rounded()))
