@@ -228,7 +228,8 @@ public enum HarnessRun {
     static func scenarioRecord(_ scenario: Scenario) -> ScenarioRecord {
         ScenarioRecord(id: scenario.id, title: scenario.title, description: scenario.description,
                        patterns: scenario.patterns, file: scenario.file, sha256: scenario.sha256,
-                       control: scenario.isControl, timeout: scenario.timeout, rerun: scenario.rerun)
+                       control: scenario.isControl, timeout: scenario.timeout, rerun: scenario.rerun,
+                       thresholds: scenario.thresholds)
     }
 
     /// A quantile by linear interpolation between order statistics (R's type 7); 0 for no values.

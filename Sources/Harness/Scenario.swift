@@ -198,17 +198,8 @@ extension Scenario {
         case unchanged
     }
 
-    /// Regression thresholds for the CI gate.
-    public struct Thresholds: Sendable, Hashable {
-        /// The largest drop in prevention (0...1) that is not a regression.
-        public var preventionDrop: Double?
-        /// The largest relative increase of the median time that is not a regression.
-        public var timeWorse: Double?
-        public init(preventionDrop: Double? = nil, timeWorse: Double? = nil) {
-            self.preventionDrop = preventionDrop
-            self.timeWorse = timeWorse
-        }
-    }
+    /// Regression thresholds for the CI gate (the results document's type).
+    public typealias Thresholds = Results.Thresholds
 }
 
 extension Scenario {

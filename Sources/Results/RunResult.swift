@@ -107,9 +107,11 @@ public struct ScenarioRecord: Codable, Sendable, Hashable {
     public var control: Bool
     public var timeout: Double
     public var rerun: RerunPolicy
+    /// The scenario's own regression thresholds for `faultbench compare`; nil: the defaults.
+    public var thresholds: Thresholds?
 
     public init(id: String, title: String, description: String, patterns: [String], file: String, sha256: String,
-                control: Bool, timeout: Double, rerun: RerunPolicy) {
+                control: Bool, timeout: Double, rerun: RerunPolicy, thresholds: Thresholds? = nil) {
         self.id = id
         self.title = title
         self.description = description
@@ -119,6 +121,20 @@ public struct ScenarioRecord: Codable, Sendable, Hashable {
         self.control = control
         self.timeout = timeout
         self.rerun = rerun
+        self.thresholds = thresholds
+    }
+}
+
+/// What `faultbench compare` may call noise for one scenario.
+public struct Thresholds: Codable, Sendable, Hashable {
+    /// The largest drop in prevention (0...1) that is not a regression.
+    public var preventionDrop: Double?
+    /// The largest relative increase of a median time that is not a regression (0.05: 5 %).
+    public var timeWorse: Double?
+
+    public init(preventionDrop: Double? = nil, timeWorse: Double? = nil) {
+        self.preventionDrop = preventionDrop
+        self.timeWorse = timeWorse
     }
 }
 
