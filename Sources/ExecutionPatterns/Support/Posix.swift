@@ -99,6 +99,11 @@ enum Posix {
         Syscall.run { fchmod(fd, mode) }.map { _ in () }
     }
 
+    /// A second descriptor for the same open file description (and so the same `flock`).
+    static func duplicate(_ fd: Int32) -> Result<Int32, Errno> {
+        Syscall.run { fcntl(fd, F_DUPFD_CLOEXEC, 0) }
+    }
+
     static func flockFile(_ fd: Int32, _ operation: Int32) -> Result<Void, Errno> {
         Syscall.run { flock(fd, operation) }.map { _ in () }
     }
