@@ -227,7 +227,17 @@ public struct BatchExecutor: Sendable {
             return .done
         case .move(let from, let to):
             try journal.prepareReplace(to, by: op.name, copy: false)
-            try AtomicFile.move(from: from, to: to)
+            do {
+                try AtomicFile.move(from: from, to: to)
+            } catch {
+                // The move can throw after the rename (a directory fsync that
+                // failed after it): then the source's content lives only at
+                // `to`, and the rollback must move it back, not delete it or
+                // restore the old `to` over it. The disk, not the error, says
+                // whether that happened.
+                if UndoJournal.movedAway(from: from, to: to) { journal.record(.moveBack(from: to, to: from), by: op.name) }
+                throw error
+            }
             journal.record(.moveBack(from: to, to: from), by: op.name)
             return .done
         case .delete(let p):
@@ -297,19 +307,49 @@ private struct UndoJournal {
             // A hard link keeps the old inode alive for free, since atomic writes replace the name
             // rather than the inode; a tool may write in place, so its files are copied.
             if copy || Posix.link(p, backup).isFailure {
-                try AtomicFile.copy(from: p, to: backup, options: AtomicFile.Options(replaceExisting: false))
+                do {
+                    try AtomicFile.copy(from: p, to: backup, options: AtomicFile.Options(replaceExisting: false))
+                } catch {
+                    // A copy that threw after publishing (its directory fsync
+                    // failed) left a complete backup: keep track of it, so the
+                    // rollback removes it instead of leaving it behind.
+                    if case .success = Posix.statPath(backup, followSymlinks: false) {
+                        backups.append(backup)
+                        record(.restore(backup: backup, original: p), by: operation)
+                    }
+                    throw error
+                }
             }
             backups.append(backup)
             record(.restore(backup: backup, original: p), by: operation)
         }
     }
 
+    /// Whether a move left its source's content only at `to`: the source name is gone and the destination exists.
+    static func movedAway(from: FilePath, to: FilePath) -> Bool {
+        guard case .failure(.noSuchFileOrDirectory) = Posix.statPath(from, followSymlinks: false) else { return false }
+        if case .success = Posix.statPath(to, followSymlinks: false) { return true }
+        return false
+    }
+
     /// Runs the compensating actions newest first; returns the operations undone and any problems.
+    ///
+    /// It never removes or overwrites the only copy of a file: when a move
+    /// cannot be undone, the moved file stays where it is, the later undo
+    /// steps that would remove or replace it are skipped, and each skip is
+    /// reported (the old content stays in its backup).
     mutating func rollBack() -> (undone: [String], problems: [String]) {
         var undone: [String] = []
         var problems: [String] = []
+        // Paths that hold the only copy of a moved file that could not be moved back.
+        var protected: Set<String> = []
         for (operation, undo) in entries.reversed() {
             switch undo {
+            case .removeCreated(let p) where protected.contains(p.string), .restore(_, let p) where protected.contains(p.string):
+                var kept = ""
+                if case .restore(let backup, _) = undo { kept = " Its earlier content is kept in \(backup)." }
+                problems.append("Left \(p) in place for '\(operation)': it holds the only copy of a file that could not be moved back.\(kept)")
+                continue
             case .removeCreated(let p):
                 if case .failure(let e) = Posix.unlink(p), e != .noSuchFileOrDirectory {
                     problems.append("Could not remove \(p), created by '\(operation)': \(e) (errno \(e.rawValue)).")
@@ -334,7 +374,12 @@ private struct UndoJournal {
                 do {
                     try AtomicFile.move(from: from, to: to, options: AtomicFile.Options(replaceExisting: false))
                 } catch {
-                    problems.append("Could not move \(from) back to \(to) for '\(operation)': \(error)")
+                    if Self.movedAway(from: from, to: to) {
+                        problems.append("Moved \(from) back to \(to) for '\(operation)', but that may not survive a power loss: \(error)")
+                    } else {
+                        if case .success = Posix.statPath(from, followSymlinks: false) { protected.insert(from.string) }
+                        problems.append("Could not move \(from) back to \(to) for '\(operation)'; it stays at \(from): \(error)")
+                    }
                 }
             }
             if undone.last != operation { undone.append(operation) }
