@@ -8,6 +8,7 @@
 //   pattern-probe naive-write     DEST SIZE BYTE [--pause]
 //   pattern-probe in-place-write  DEST SIZE BYTE [--pause]
 //   pattern-probe rename-no-fsync DEST SIZE BYTE [--pause]
+//   pattern-probe tool-run        TIMEOUT_MS OUTPUT_LIMIT TOOL [ARGUMENT...]
 //
 // The writes put SIZE copies of the byte BYTE (0...255) in DEST:
 // - atomic-write: EXEC-004's `AtomicFile.write`. It prints `step NAME` after
@@ -20,6 +21,14 @@
 // - rename-no-fsync: the seed's atomic_write: a temporary, renamed over DEST,
 //   with no fsync of the file or of the directory.
 // With `--pause` the anti-patterns print `paused` when done and wait.
+// - tool-run: EXEC-003's `ToolGuard.run` of TOOL (a path) with a timeout of
+//   TIMEOUT_MS and the output limit, with a kill grace of 200 ms. It prints
+//   `timedOut BOOL`, `status STATUS`, `stdout-bytes N`, `stdout LINE` (the
+//   output with newlines as `|`), `stderr-bytes N`, `error KIND` when it threw,
+//   then `alive N`: the processes other than itself still alive (not
+//   zombies) in /proc. Run it as PID 1 of a PID namespace with its own /proc
+//   (`unshare --pid --fork --mount-proc`): then every other process is the
+//   tool's, and a wrong kill cannot reach anything outside.
 //
 // Output, one line each: `done` and exit 0; `error MESSAGE` and exit 1;
 // `usage: ...` and exit 2.
@@ -53,7 +62,7 @@ func fail(_ message: String) -> Never {
 }
 
 func usage() -> Never {
-    say("usage: pattern-probe atomic-write|naive-write|in-place-write|rename-no-fsync DEST SIZE BYTE [--pause | --pause-after STEP], or atomic-copy|atomic-move SRC DEST [--pause-after STEP]")
+    say("usage: pattern-probe atomic-write|naive-write|in-place-write|rename-no-fsync DEST SIZE BYTE [--pause | --pause-after STEP], or atomic-copy|atomic-move SRC DEST [--pause-after STEP], or tool-run TIMEOUT_MS OUTPUT_LIMIT TOOL [ARGUMENT...]")
     exit(2)
 }
 
@@ -69,6 +78,31 @@ func plainWrite(_ path: String, _ bytes: [UInt8], flags: Int32) {
         offset += n
     }
     guard close(fd) == 0 else { fail("close \(path): errno \(errno)") }
+}
+
+extension String {
+    func replacingNewlines() -> String { String(map { $0 == "\n" ? "|" : $0 }) }
+}
+
+/// The processes in /proc other than this one that are not zombies.
+func liveProcesses() -> Int {
+    guard let dir = opendir("/proc") else { fail("opendir /proc: errno \(errno)") }
+    defer { closedir(dir) }
+    var count = 0
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        guard let pid = Int32(name), pid != getpid() else { continue }
+        guard let file = fopen("/proc/\(pid)/stat", "r") else { continue }
+        var buffer = [CChar](repeating: 0, count: 1024)
+        let line = fgets(&buffer, Int32(buffer.count), file) != nil ? String(cString: buffer) : ""
+        fclose(file)
+        // The state is the first field after the command name's closing parenthesis.
+        if let close = line.lastIndex(of: ")") {
+            let state = line[line.index(after: close)...].drop(while: { $0 == " " }).first
+            if state != "Z" && state != "X" && state != nil { count += 1 }
+        }
+    }
+    return count
 }
 
 /// Options for an AtomicFile call whose step hook prints every step and, after `--pause-after STEP`, waits there.
@@ -111,6 +145,33 @@ if command == "atomic-copy" || command == "atomic-move" {
         fail(error.description)
     }
     say("done")
+    exit(0)
+}
+
+if command == "tool-run" {
+    guard arguments.count >= 4, let timeout = Int(arguments[1]), let limit = Int(arguments[2]) else { usage() }
+    var result: ToolRunResult?
+    do {
+        result = try await ToolGuard().run(arguments[3], arguments: Array(arguments[4...]), timeout: .milliseconds(timeout),
+                                           outputLimit: limit, killGrace: .milliseconds(200))
+    } catch {
+        switch error.kind {
+        case .outputLimitExceeded(_, let partial):
+            say("error outputLimitExceeded")
+            result = partial
+        case .launchFailed: say("error launchFailed")
+        case .unavailable: say("error unavailable")
+        }
+        say("error-message \(error.description.replacingNewlines())")
+    }
+    if let result {
+        say("timedOut \(result.timedOut)")
+        say("status \(result.status.map { "\($0)" } ?? "none")")
+        say("stdout-bytes \(result.standardOutput.utf8.count)")
+        say("stdout \(result.standardOutput.replacingNewlines())")
+        say("stderr-bytes \(result.standardError.utf8.count)")
+    }
+    say("alive \(liveProcesses())")
     exit(0)
 }
 

@@ -99,6 +99,12 @@ enum Posix {
         Syscall.run { fchmod(fd, mode) }.map { _ in () }
     }
 
+    /// Sends `signal` to every process of the process group `group` (0 only checks that the group exists).
+    static func signalProcessGroup(_ group: pid_t, _ signal: Int32) -> Result<Void, Errno> {
+        precondition(group > 1, "a process group id must be above 1; 0 and 1 would reach unrelated processes")
+        return Syscall.run { kill(-group, signal) }.map { _ in () }
+    }
+
     /// A second descriptor for the same open file description (and so the same `flock`).
     static func duplicate(_ fd: Int32) -> Result<Int32, Errno> {
         Syscall.run { fcntl(fd, F_DUPFD_CLOEXEC, 0) }
