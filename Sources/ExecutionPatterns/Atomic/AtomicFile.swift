@@ -145,7 +145,13 @@ public enum AtomicFile {
         if options.replaceExisting {
             moved = Posix.rename(source, destination)
         } else {
-            moved = Posix.link(source, destination).flatMap { Posix.unlink(source) }
+            moved = Posix.link(source, destination)
+            if case .success = moved, case .failure(let e) = Posix.unlink(source) {
+                // The destination is published (a second name of the source's
+                // inode); only the source name is left over.
+                throw AtomicFileError(.move, destination, .system(FileSystemError(
+                    "remove the source name after linking it to \(destination) (both names now exist)", source, e)), published: true)
+            }
         }
         switch moved {
         case .success:
