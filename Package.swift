@@ -54,6 +54,7 @@ let package = Package(
                 "SystemCalls",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(
