@@ -65,9 +65,19 @@ public final class ToolGuard: Sendable {
     }
 
     /// The path of `name`, as the shell would find it.
+    ///
+    /// An explicit `installHint` wins over the built-in one, and over the
+    /// hint of an earlier, cached answer: the cache keeps where the tool is
+    /// (or that it is missing), not how a caller wants it installed.
     public func locate(_ name: String, installHint: String? = nil) -> Result<FilePath, ToolProblem> {
-        if let cached = cache.withLock({ $0.locations[name] }) { return cached }
-        let result = scan(name, installHint: installHint ?? hints[name])
+        let hint = installHint ?? hints[name]
+        if let cached = cache.withLock({ $0.locations[name] }) {
+            if case .failure(.missing(let n, _, let notExecutable)) = cached {
+                return .failure(.missing(name: n, installHint: hint, notExecutable: notExecutable))
+            }
+            return cached
+        }
+        let result = scan(name, installHint: hint)
         cache.withLock {
             $0.scans += 1
             $0.locations[name] = result
