@@ -277,7 +277,7 @@ private struct FileModel {
 }
 
 /// Compensating actions for what the batch did so far.
-private struct UndoJournal {
+struct UndoJournal {
     enum Undo {
         case removeCreated(FilePath)
         case restore(backup: FilePath, original: FilePath)
@@ -288,7 +288,12 @@ private struct UndoJournal {
     var backups: [FilePath] = []
 
     static func backupName(for p: FilePath) -> FilePath {
-        AtomicFile.directory(of: p).appending("." + (p.lastComponent?.string ?? "file") + ".batch-backup." + SHA256.hex(Posix.randomBytes(6)))
+        AtomicFile.directory(of: p).appending(backupPrefix(for: p) + SHA256.hex(Posix.randomBytes(6)))
+    }
+
+    /// The start of the name of every backup of `p`: `.<name>.batch-backup.`.
+    static func backupPrefix(for p: FilePath) -> String {
+        "." + (p.lastComponent?.string ?? "file") + ".batch-backup."
     }
 
     mutating func record(_ undo: Undo, by operation: String) {
