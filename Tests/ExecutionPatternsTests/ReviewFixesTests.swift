@@ -91,3 +91,65 @@ struct ReviewFixesTests {
         #expect(breaker.state == .closed)
     }
 }
+
+/// EXEC-002's validation of what the review found unchecked (issue 10, point 6).
+@Suite("EXEC-002 validation: source directory, working directory, tool version", .serialized)
+struct BatchValidationGapsTests {
+    @Test("A tool's working directory that does not exist is a precondition failure; nothing runs")
+    func workingDirectoryMissing() async throws {
+        let dir = try TemporaryDirectory()
+        let marker = dir.file("ran")
+        var batch = BatchExecutor()
+        batch.add(BatchOperation("tool", .runTool("sh", arguments: ["-c", "touch \(marker.string)"], workingDirectory: dir.file("nowhere"))))
+        let outcome = await batch.execute()
+        guard case .rejected(let failures) = outcome else { Issue.record("\(outcome)"); return }
+        #expect(failures.map(\.kind) == [.workingDirectoryMissing(dir.file("nowhere"))], "\(failures)")
+        #expect(!exists(marker))
+    }
+
+    @Test("A tool older than required is a precondition failure, with its version, before anything runs")
+    func toolVersion() async throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("oldtool", "#!/bin/sh\necho oldtool 1.2.0\n", mode: 0o755)
+        var batch = BatchExecutor(tools: ToolGuard(searchPath: dir.path.string))
+        batch.require(ToolRequirement("oldtool", minimumVersion: ToolVersion("2.0")))
+        batch.add(BatchOperation("write", .write(dir.file("out.txt"), Array("x".utf8))))
+        batch.add(BatchOperation("run", .runTool("oldtool", arguments: [])))
+        let outcome = await batch.execute()
+        guard case .rejected(let failures) = outcome else { Issue.record("\(outcome)"); return }
+        #expect(failures.map(\.operation) == ["run"], "\(failures)")
+        #expect(failures.first?.description.contains("version 1.2.0; version 2.0 or newer") == true, "\(failures)")
+        #expect(!exists(dir.file("out.txt")), "nothing ran")
+    }
+
+    @Test("A move whose source directory is read-only is a precondition failure (EROFS on a read-only bind mount)")
+    func sourceDirectoryNotWritable() async throws {
+        let dir = try TemporaryDirectory()
+        let ro = dir.file("ro")
+        try FileManager.default.createDirectory(atPath: ro.string, withIntermediateDirectories: false)
+        let src = try dir.write("ro/src.txt", "S")
+        func mount(_ args: [String]) throws -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/mount")
+            p.arguments = args
+            try p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        try #require(try mount(["--bind", ro.string, ro.string]) == 0, "bind mount")
+        defer {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/umount")
+            p.arguments = [ro.string]
+            try? p.run()
+            p.waitUntilExit()
+        }
+        try #require(try mount(["-o", "remount,ro,bind", ro.string]) == 0, "remount read-only")
+        var batch = BatchExecutor()
+        batch.add(BatchOperation("mv", .move(from: src, to: dir.file("dst.txt"))))
+        let outcome = await batch.execute()
+        guard case .rejected(let failures) = outcome else { Issue.record("\(outcome)"); return }
+        #expect(failures.map(\.kind) == [.sourceDirectoryNotWritable(ro, .readOnlyFileSystem)], "\(failures)")
+        #expect(exists(src) && !exists(dir.file("dst.txt")))
+    }
+}

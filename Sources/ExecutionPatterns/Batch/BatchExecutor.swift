@@ -11,13 +11,17 @@ import SystemPackage
 ///
 /// Validation walks the operations in dependency order over a model of the
 /// files: a file that an earlier operation writes counts as present, one it
-/// deletes counts as gone. It checks that sources exist and are readable,
-/// that target directories exist and are writable, that each filesystem has
-/// room for the bytes the batch writes to it, and that tools are on PATH,
-/// and reports every failure at once. Execution backs up what it replaces
+/// deletes counts as gone. It checks that sources exist and are readable
+/// (and, for a move, that their directory is writable), that target
+/// directories exist and are writable, that each filesystem has room for the
+/// bytes the batch writes to it, that tools are on PATH with the versions
+/// `require(_:)` asks for, and that their working directories exist, and
+/// reports every failure at once. Execution backs up what it replaces
 /// (a hard link, or a copy for files a tool may change in place) and
 /// deletes by renaming aside, so each step has a compensating action; on a
-/// failure those run in reverse. Backups are removed when the batch is applied.
+/// failure those run in reverse, and never remove or overwrite the only copy
+/// of a file (a step that threw after reaching the disk is undone as well).
+/// Backups are removed when the batch is applied.
 ///
 /// Limits: the batch is all-or-nothing for the process that runs it, not
 /// across a crash (that would need a journal); a crash midway leaves
@@ -29,6 +33,8 @@ import SystemPackage
 public struct BatchExecutor: Sendable {
     public private(set) var operations: [BatchOperation] = []
     public var tools: ToolGuard
+    /// Version requirements of the tools the batch runs, checked before anything runs (see `require(_:)`).
+    public private(set) var toolRequirements: [ToolRequirement] = []
 
     public init(tools: ToolGuard = ToolGuard()) {
         self.tools = tools
@@ -37,6 +43,11 @@ public struct BatchExecutor: Sendable {
     /// Appends an operation.
     public mutating func add(_ operation: BatchOperation) {
         operations.append(operation)
+    }
+
+    /// Requires a tool the batch runs to be of at least this version (checked by `execute` and `validateIncludingToolVersions`).
+    public mutating func require(_ requirement: ToolRequirement) {
+        toolRequirements.append(requirement)
     }
 
     // MARK: - Order
@@ -152,6 +163,12 @@ public struct BatchExecutor: Sendable {
                 }
             case .move(let from, let to):
                 let src = source(op, from)
+                // Moving a file out of a directory changes that directory (unless
+                // an earlier step of the batch created the file there, which proved it writable).
+                if model.created[FileModel.key(from)] == nil {
+                    let dir = AtomicFile.directory(of: from)
+                    if case .failure(let e) = Posix.access(dir, W_OK | X_OK) { fail(op, .sourceDirectoryNotWritable(dir, e)) }
+                }
                 if let dev = targetDirectory(op, to), let src {
                     if dev != src.device { account(op, to, device: dev, bytes: src.size) }
                     model.create(to, size: src.size, device: dev)
@@ -166,8 +183,13 @@ public struct BatchExecutor: Sendable {
                 }
                 _ = targetDirectory(op, p)
                 model.remove(p, by: op.name)
-            case .runTool(let name, _, let modifies, _, _):
+            case .runTool(let name, _, let modifies, let workingDirectory, _):
                 if case .failure(let problem) = tools.locate(name) { fail(op, .toolUnavailable(problem)) }
+                if let workingDirectory {
+                    if case .success(let st) = Posix.statPath(workingDirectory), st.isDirectory {} else {
+                        fail(op, .workingDirectoryMissing(workingDirectory))
+                    }
+                }
                 for p in modifies {
                     if let dev = targetDirectory(op, p), let st = try? Posix.statPath(p).get() {
                         // The backup of a file a tool may change in place is a full copy.
@@ -185,11 +207,25 @@ public struct BatchExecutor: Sendable {
         return failures
     }
 
+    /// `validate()` and the version requirements of the tools (which runs each required tool to read its version).
+    public func validateIncludingToolVersions() async -> [PreconditionFailure] {
+        var failures = validate()
+        guard !toolRequirements.isEmpty else { return failures }
+        let report = await tools.check(toolRequirements)
+        for problem in report.problems {
+            // Charged to the first operation that runs the tool, or to the requirement itself.
+            let user = operations.first { if case .runTool(let n, _, _, _, _) = $0.action { n == problem.name } else { false } }
+            let failure = PreconditionFailure(operation: user?.name ?? problem.name, kind: .toolUnavailable(problem))
+            if !failures.contains(failure) { failures.append(failure) }
+        }
+        return failures
+    }
+
     // MARK: - Execution
 
-    /// Validates everything, then runs the operations in order; on a failure undoes what was done.
+    /// Validates everything (tool versions included), then runs the operations in order; on a failure undoes what was done.
     public func execute() async -> BatchOutcome {
-        let failures = validate()
+        let failures = await validateIncludingToolVersions()
         if !failures.isEmpty { return .rejected(failures) }
         let order = ordered().order
         var journal = UndoJournal()
