@@ -13,25 +13,18 @@ import Testing
 /// cannot reach any process of this session.
 @Suite("EXEC-003 timeouts and output limit, in a PID namespace", .timeLimit(.minutes(1)))
 struct ToolGuardIsolatedTests {
-    /// Runs `pattern-probe tool-run` under `unshare --pid --fork --mount-proc`; returns its lines as a dictionary.
-    static func probe(timeoutMs: Int, outputLimit: Int, script: String) throws -> [String: String] {
-        let dir = try FaultFSTestSupport.TemporaryDirectory("tool")
-        defer { try? dir.remove() }
-        let tool = dir.path("tool.sh")
-        // Written through a close-on-exec descriptor: a write descriptor that
-        // leaked into a process another test spawns meanwhile would make
-        // exec fail with ETXTBSY.
-        try AtomicFile.write("#!/bin/sh\n" + script, to: FilePath(tool), options: .init(permissions: .exactly(0o755)))
-        let child = try ChildProcess.spawn("/usr/bin/unshare",
-                                           ["--pid", "--fork", "--mount-proc", try PatternProbe.path(), "tool-run",
-                                            String(timeoutMs), String(outputLimit), tool, dir.path],
-                                           cwd: "/", stdout: dir.path("stdout"), stderr: dir.path("stderr"))
+    /// Runs `pattern-probe tool-run ARGUMENTS` under `unshare --pid --fork --mount-proc`; returns its lines as a dictionary.
+    static func runProbe(_ arguments: [String]) throws -> [String: String] {
+        let logs = try FaultFSTestSupport.TemporaryDirectory("probe")
+        defer { try? logs.remove() }
+        let child = try ChildProcess.spawn("/usr/bin/unshare", ["--pid", "--fork", "--mount-proc", try PatternProbe.path(), "tool-run"] + arguments,
+                                           cwd: "/", stdout: logs.path("stdout"), stderr: logs.path("stderr"))
         guard let ended = child.wait(timeout: 30) else {
             child.killAndReap()
             throw SupportError("pattern-probe tool-run ran past 30 s")
         }
-        let out = (try? String(contentsOfFile: dir.path("stdout"), encoding: .utf8)) ?? ""
-        let err = (try? String(contentsOfFile: dir.path("stderr"), encoding: .utf8)) ?? ""
+        let out = (try? String(contentsOfFile: logs.path("stdout"), encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOfFile: logs.path("stderr"), encoding: .utf8)) ?? ""
         guard ended == .exited(0) else { throw SupportError("pattern-probe tool-run ended with \(ended): \(out) \(err)") }
         var fields: [String: String] = [:]
         for line in out.split(separator: "\n") {
@@ -39,6 +32,18 @@ struct ToolGuardIsolatedTests {
             fields[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
         return fields
+    }
+
+    /// Writes `script` as a tool and runs it through the probe, with the tool's directory as its argument.
+    static func probe(timeoutMs: Int, outputLimit: Int, within: Int? = nil, script: String) throws -> [String: String] {
+        let dir = try FaultFSTestSupport.TemporaryDirectory("tool")
+        defer { try? dir.remove() }
+        let tool = dir.path("tool.sh")
+        // Written through a close-on-exec descriptor: a write descriptor that
+        // leaked into a process another test spawns meanwhile would make
+        // exec fail with ETXTBSY.
+        try AtomicFile.write("#!/bin/sh\n" + script, to: FilePath(tool), options: .init(permissions: .exactly(0o755)))
+        return try runProbe([String(timeoutMs), String(outputLimit)] + (within.map { ["--within", String($0)] } ?? []) + [tool, dir.path])
     }
 
     @Test("Timeout: the tool exits on SIGTERM, its grandchild ignores it; after the timeout nothing of the tool's process group is alive")
@@ -50,6 +55,28 @@ struct ToolGuardIsolatedTests {
             """)
         #expect(r["timedOut"] == "true", "\(r)")
         #expect(r["alive"] == "0", "processes of the tool left alive after the timeout: \(r)")
+    }
+
+    @Test("A timeout kills a sleep 5 promptly")
+    func timeout() throws {
+        let r = try Self.probe(timeoutMs: 300, outputLimit: 1000, script: "exec sleep 5\n")
+        #expect(r["timedOut"] == "true" && r["status"] != "exited(0)", "\(r)")
+        #expect(Int(r["duration-ms"] ?? "") ?? .max < 4000, "\(r)")
+        #expect(r["alive"] == "0", "\(r)")
+    }
+
+    @Test("A timeout also stops the processes the tool started (a background grandchild that obeys SIGTERM)")
+    func timeoutKillsGrandchildren() throws {
+        let r = try Self.probe(timeoutMs: 300, outputLimit: 1000, script: "(sleep 3; touch \"$1/survived\") & sleep 30\n")
+        #expect(r["timedOut"] == "true" && Int(r["duration-ms"] ?? "") ?? .max < 3000, "\(r)")
+        #expect(r["alive"] == "0", "\(r)")
+    }
+
+    @Test("A deadline cuts the timeout to the time left")
+    func deadline() throws {
+        let r = try Self.probe(timeoutMs: 60_000, outputLimit: 1000, within: 300, script: "exec sleep 5\n")
+        #expect(r["timedOut"] == "true" && Int(r["duration-ms"] ?? "") ?? .max < 4000, "\(r)")
+        #expect(r["alive"] == "0", "\(r)")
     }
 
     @Test("Timeout: what the tool wrote before it was stopped is kept", arguments: [

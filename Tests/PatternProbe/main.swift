@@ -8,7 +8,7 @@
 //   pattern-probe naive-write     DEST SIZE BYTE [--pause]
 //   pattern-probe in-place-write  DEST SIZE BYTE [--pause]
 //   pattern-probe rename-no-fsync DEST SIZE BYTE [--pause]
-//   pattern-probe tool-run        TIMEOUT_MS OUTPUT_LIMIT TOOL [ARGUMENT...]
+//   pattern-probe tool-run        TIMEOUT_MS OUTPUT_LIMIT [--within MS] TOOL [ARGUMENT...]
 //
 // The writes put SIZE copies of the byte BYTE (0...255) in DEST:
 // - atomic-write: EXEC-004's `AtomicFile.write`. It prints `step NAME` after
@@ -22,10 +22,13 @@
 //   with no fsync of the file or of the directory.
 // With `--pause` the anti-patterns print `paused` when done and wait.
 // - tool-run: EXEC-003's `ToolGuard.run` of TOOL (a path) with a timeout of
-//   TIMEOUT_MS and the output limit, with a kill grace of 200 ms. It prints
-//   `timedOut BOOL`, `status STATUS`, `stdout-bytes N`, `stdout LINE` (the
-//   output with newlines as `|`), `stderr-bytes N`, `error KIND` when it threw,
-//   then `alive N`: the processes other than itself still alive (not
+//   TIMEOUT_MS and the output limit, with a kill grace of 200 ms (and a
+//   deadline MS from now with --within). It prints `timedOut BOOL`,
+//   `status STATUS`, `stdout-bytes N`, `stdout LINE` (the output with
+//   newlines as `|`), `stderr-bytes N`, `error KIND` when it threw,
+//   `duration-ms N` for the whole call, then `alive N`: the processes other
+//   than itself still alive (`dying N`: those with SIGKILL pending, blocked
+//   in uninterruptible I/O, which will never run again) (not
 //   zombies) in /proc. Run it as PID 1 of a PID namespace with its own /proc
 //   (`unshare --pid --fork --mount-proc`): then every other process is the
 //   tool's, and a wrong kill cannot reach anything outside.
@@ -62,7 +65,7 @@ func fail(_ message: String) -> Never {
 }
 
 func usage() -> Never {
-    say("usage: pattern-probe atomic-write|naive-write|in-place-write|rename-no-fsync DEST SIZE BYTE [--pause | --pause-after STEP], or atomic-copy|atomic-move SRC DEST [--pause-after STEP], or tool-run TIMEOUT_MS OUTPUT_LIMIT TOOL [ARGUMENT...]")
+    say("usage: pattern-probe atomic-write|naive-write|in-place-write|rename-no-fsync DEST SIZE BYTE [--pause | --pause-after STEP], or atomic-copy|atomic-move SRC DEST [--pause-after STEP], or tool-run TIMEOUT_MS OUTPUT_LIMIT [--within MS] TOOL [ARGUMENT...]")
     exit(2)
 }
 
@@ -84,25 +87,40 @@ extension String {
     func replacingNewlines() -> String { String(map { $0 == "\n" ? "|" : $0 }) }
 }
 
-/// The processes in /proc other than this one that are not zombies.
-func liveProcesses() -> Int {
+/// The processes in /proc other than this one that are not zombies: those that can still run, and those that only wait to die.
+///
+/// A process blocked in uninterruptible I/O (a read from a slow FUSE
+/// filesystem) ends only when that I/O does; with SIGKILL pending it will
+/// never run its own code again, so it is counted as dying, not alive.
+func liveProcesses() -> (alive: Int, dying: Int) {
     guard let dir = opendir("/proc") else { fail("opendir /proc: errno \(errno)") }
     defer { closedir(dir) }
-    var count = 0
+    var alive = 0, dying = 0
     while let entry = readdir(dir) {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
         guard let pid = Int32(name), pid != getpid() else { continue }
-        guard let file = fopen("/proc/\(pid)/stat", "r") else { continue }
-        var buffer = [CChar](repeating: 0, count: 1024)
-        let line = fgets(&buffer, Int32(buffer.count), file) != nil ? String(cString: buffer) : ""
-        fclose(file)
+        let stat = readSmallFile("/proc/\(pid)/stat")
         // The state is the first field after the command name's closing parenthesis.
-        if let close = line.lastIndex(of: ")") {
-            let state = line[line.index(after: close)...].drop(while: { $0 == " " }).first
-            if state != "Z" && state != "X" && state != nil { count += 1 }
+        guard let close = stat.lastIndex(of: ")") else { continue }
+        let state = stat[stat.index(after: close)...].drop(while: { $0 == " " }).first
+        guard let state, state != "Z", state != "X" else { continue }
+        let status = readSmallFile("/proc/\(pid)/status")
+        let killPending = status.split(separator: "\n").contains { line in
+            guard line.hasPrefix("SigPnd:") || line.hasPrefix("ShdPnd:"),
+                  let mask = UInt64(line.split(separator: "\t").last.map(String.init) ?? "", radix: 16) else { return false }
+            return mask & (1 << (UInt64(SIGKILL) - 1)) != 0
         }
+        if killPending { dying += 1 } else { alive += 1 }
     }
-    return count
+    return (alive, dying)
+}
+
+func readSmallFile(_ path: String) -> String {
+    guard let file = fopen(path, "r") else { return "" }
+    defer { fclose(file) }
+    var buffer = [UInt8](repeating: 0, count: 8192)
+    let n = fread(&buffer, 1, buffer.count, file)
+    return String(decoding: buffer[0..<n], as: UTF8.self)
 }
 
 /// Options for an AtomicFile call whose step hook prints every step and, after `--pause-after STEP`, waits there.
@@ -150,10 +168,17 @@ if command == "atomic-copy" || command == "atomic-move" {
 
 if command == "tool-run" {
     guard arguments.count >= 4, let timeout = Int(arguments[1]), let limit = Int(arguments[2]) else { usage() }
+    var rest = Array(arguments[3...])
+    var deadline: Deadline?
+    if rest.count >= 3, rest[0] == "--within", let ms = Int(rest[1]) {
+        deadline = Deadline(after: .milliseconds(ms))
+        rest.removeFirst(2)
+    }
+    let started = ContinuousClock.now
     var result: ToolRunResult?
     do {
-        result = try await ToolGuard().run(arguments[3], arguments: Array(arguments[4...]), timeout: .milliseconds(timeout),
-                                           outputLimit: limit, killGrace: .milliseconds(200))
+        result = try await ToolGuard().run(rest[0], arguments: Array(rest[1...]), timeout: .milliseconds(timeout),
+                                           outputLimit: limit, killGrace: .milliseconds(200), within: deadline)
     } catch {
         switch error.kind {
         case .outputLimitExceeded(_, let partial):
@@ -171,7 +196,11 @@ if command == "tool-run" {
         say("stdout \(result.standardOutput.replacingNewlines())")
         say("stderr-bytes \(result.standardError.utf8.count)")
     }
-    say("alive \(liveProcesses())")
+    let elapsed = ContinuousClock.now - started
+    say("duration-ms \(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)")
+    let left = liveProcesses()
+    say("alive \(left.alive)")
+    say("dying \(left.dying)")
     exit(0)
 }
 

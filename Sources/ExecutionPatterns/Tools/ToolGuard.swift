@@ -173,7 +173,9 @@ public final class ToolGuard: Sendable {
     /// a session of its own (no controlling terminal); on timeout its whole
     /// process group gets SIGTERM, then SIGKILL after `killGrace` for whatever
     /// is left of it (even when the tool itself has exited), and the result
-    /// has `timedOut` set and the output read until then. With a `deadline`
+    /// has `timedOut` set and the output read until then. (A process blocked
+    /// in uninterruptible I/O, such as a read from a hung network or FUSE
+    /// filesystem, dies only when that I/O ends; it runs nothing more.) With a `deadline`
     /// (a planning budget's), the timeout is cut to the time left.
     ///
     /// - Throws: `ToolGuardError`: `.unavailable` when the tool is not on
