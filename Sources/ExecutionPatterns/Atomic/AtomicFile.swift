@@ -279,9 +279,24 @@ public enum AtomicFile {
             }
             // The lock tells `removeStaleTemporaries` this file is alive. A
             // sweep that opened the file before it was locked may hold the
-            // lock for a moment and unlink the name: wait for the lock, then
-            // make sure the name still leads to this file, else start over.
-            if case .success = Posix.flockFile(fd, LOCK_EX), !isStillNamed(fd, temp) {
+            // lock for a moment and unlink the name: wait (a bounded time) for
+            // the lock, then make sure the name still leads to this file, else
+            // start over under another name.
+            var locked = Posix.flockFile(fd, LOCK_EX | LOCK_NB)
+            for _ in 0..<200 {
+                guard case .failure(.wouldBlock) = locked else { break }
+                Posix.sleepBlocking(.milliseconds(5))
+                locked = Posix.flockFile(fd, LOCK_EX | LOCK_NB)
+            }
+            let ours: Bool
+            switch locked {
+            case .success: ours = isStillNamed(fd, temp)
+            // Held for a second by someone else: not a name to use.
+            case .failure(.wouldBlock): ours = false
+            // A filesystem without flock, where `removeStaleTemporaries` goes by age.
+            case .failure: ours = true
+            }
+            if !ours {
                 _ = Posix.closeFile(fd)
                 fd = -1
                 continue

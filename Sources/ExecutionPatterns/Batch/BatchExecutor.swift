@@ -263,6 +263,7 @@ public struct BatchExecutor: Sendable {
             return .done
         case .move(let from, let to):
             try journal.prepareReplace(to, by: op.name, copy: false)
+            let before = UndoJournal.Identities(from: from, to: to)
             do {
                 try AtomicFile.move(from: from, to: to)
             } catch {
@@ -271,7 +272,7 @@ public struct BatchExecutor: Sendable {
                 // `to`, and the rollback must move it back, not delete it or
                 // restore the old `to` over it. The disk, not the error, says
                 // whether that happened.
-                if UndoJournal.movedAway(from: from, to: to) { journal.record(.moveBack(from: to, to: from), by: op.name) }
+                if UndoJournal.movedAway(from: from, to: to, before: before) { journal.record(.moveBack(from: to, to: from), by: op.name) }
                 throw error
             }
             journal.record(.moveBack(from: to, to: from), by: op.name)
@@ -366,7 +367,36 @@ struct UndoJournal {
         }
     }
 
-    /// Whether a move left its source's content only at `to`: the source name is gone and the destination exists.
+    /// The files a move's two names led to before it (device and inode).
+    struct Identities {
+        var source: (UInt64, UInt64)?
+        var destination: (UInt64, UInt64)?
+
+        init(from: FilePath, to: FilePath) {
+            source = Self.identity(from)
+            destination = Self.identity(to)
+        }
+
+        static func identity(_ p: FilePath) -> (UInt64, UInt64)? {
+            guard case .success(let st) = Posix.statPath(p, followSymlinks: false) else { return nil }
+            return (UInt64(st.st_dev), UInt64(st.st_ino))
+        }
+    }
+
+    /// Whether a failed move left its source's content only at `to`.
+    ///
+    /// The source name is gone and `to` is the source's file (a rename or a
+    /// link) or, after a copy across filesystems, a file that was not there
+    /// before. A source that vanished by itself, with `to` unchanged, is not a move.
+    static func movedAway(from: FilePath, to: FilePath, before: Identities) -> Bool {
+        guard case .failure(.noSuchFileOrDirectory) = Posix.statPath(from, followSymlinks: false),
+              let now = Identities.identity(to) else { return false }
+        if let source = before.source, source == now { return true }
+        if let old = before.destination { return old != now }
+        return true
+    }
+
+    /// Whether a move back put the file at `to` and left nothing at `from`.
     static func movedAway(from: FilePath, to: FilePath) -> Bool {
         guard case .failure(.noSuchFileOrDirectory) = Posix.statPath(from, followSymlinks: false) else { return false }
         if case .success = Posix.statPath(to, followSymlinks: false) { return true }

@@ -294,7 +294,8 @@ public final class ToolGuard: Sendable {
         while true {
             if case .failure(.noSuchProcess) = Posix.signalProcessGroup(group, 0) { return true }
             if ContinuousClock.now >= end { return false }
-            try? await Task.sleep(for: .milliseconds(10))
+            // In a cancelled task the sleep returns at once; the group must still be waited for.
+            do { try await Task.sleep(for: .milliseconds(10)) } catch { Posix.sleepBlocking(.milliseconds(10)) }
         }
     }
 }
