@@ -72,6 +72,27 @@ struct ToolGuardIsolatedTests {
         #expect(r["alive"] == "0", "\(r)")
     }
 
+    @Test("The timeout fires on time while the caller's async threads are all blocked")
+    func timeoutWhileThreadsAreBusy() throws {
+        let dir = try FaultFSTestSupport.TemporaryDirectory("busy")
+        defer { try? dir.remove() }
+        let tool = dir.path("tool.sh")
+        // Ticks every 20 ms; the probe blocks every async thread for 3 s once it has started.
+        try AtomicFile.write("""
+            #!/bin/sh
+            touch "$1/started"
+            while :; do date +%s%N >> "$1/ticks"; sleep 0.02; done
+            """, to: FilePath(tool), options: .init(permissions: .exactly(0o755)))
+        let start = Date()
+        let r = try Self.runProbe(["300", "1000", "--starve-after", dir.path("started"), "3000", tool, dir.path])
+        #expect(r["timedOut"] == "true", "\(r)")
+        let ticks = ((try? String(contentsOfFile: dir.path("ticks"), encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Double($0) }
+        let first = try #require(ticks.first, "no tick")
+        let last = try #require(ticks.last)
+        #expect((last - first) / 1e9 < 1.5, "the tool ticked \((last - first) / 1e9) s, past its 300 ms timeout (threads blocked for 3 s)")
+        #expect(Date().timeIntervalSince(start) > 3, "the threads were blocked: the probe could not finish before")
+    }
+
     @Test("A deadline cuts the timeout to the time left")
     func deadline() throws {
         let r = try Self.probe(timeoutMs: 60_000, outputLimit: 1000, within: 300, script: "exec sleep 5\n")

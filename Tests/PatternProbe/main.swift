@@ -8,7 +8,7 @@
 //   pattern-probe naive-write     DEST SIZE BYTE [--pause]
 //   pattern-probe in-place-write  DEST SIZE BYTE [--pause]
 //   pattern-probe rename-no-fsync DEST SIZE BYTE [--pause]
-//   pattern-probe tool-run        TIMEOUT_MS OUTPUT_LIMIT [--within MS] TOOL [ARGUMENT...]
+//   pattern-probe tool-run        TIMEOUT_MS OUTPUT_LIMIT [--within MS] [--starve-after FILE MS] TOOL [ARGUMENT...]
 //
 // The writes put SIZE copies of the byte BYTE (0...255) in DEST:
 // - atomic-write: EXEC-004's `AtomicFile.write`. It prints `step NAME` after
@@ -23,7 +23,8 @@
 // With `--pause` the anti-patterns print `paused` when done and wait.
 // - tool-run: EXEC-003's `ToolGuard.run` of TOOL (a path) with a timeout of
 //   TIMEOUT_MS and the output limit, with a kill grace of 200 ms (and a
-//   deadline MS from now with --within). It prints `timedOut BOOL`,
+//   deadline MS from now with --within; with --starve-after, every thread
+//   of the async pool is blocked for MS once FILE exists). It prints `timedOut BOOL`,
 //   `status STATUS`, `stdout-bytes N`, `stdout LINE` (the output with
 //   newlines as `|`), `stderr-bytes N`, `error KIND` when it threw,
 //   `duration-ms N` for the whole call, then `alive N`: the processes other
@@ -41,6 +42,7 @@ import Glibc
 import Musl
 #endif
 import ExecutionPatterns
+import Foundation
 import SystemPackage
 
 /// Writes one line to stdout at once, so a test reading the file sees it even if the process is killed right after.
@@ -65,7 +67,7 @@ func fail(_ message: String) -> Never {
 }
 
 func usage() -> Never {
-    say("usage: pattern-probe atomic-write|naive-write|in-place-write|rename-no-fsync DEST SIZE BYTE [--pause | --pause-after STEP], or atomic-copy|atomic-move SRC DEST [--pause-after STEP], or tool-run TIMEOUT_MS OUTPUT_LIMIT [--within MS] TOOL [ARGUMENT...]")
+    say("usage: pattern-probe atomic-write|naive-write|in-place-write|rename-no-fsync DEST SIZE BYTE [--pause | --pause-after STEP], or atomic-copy|atomic-move SRC DEST [--pause-after STEP], or tool-run TIMEOUT_MS OUTPUT_LIMIT [--within MS] [--starve-after FILE MS] TOOL [ARGUMENT...]")
     exit(2)
 }
 
@@ -173,6 +175,18 @@ if command == "tool-run" {
     if rest.count >= 3, rest[0] == "--within", let ms = Int(rest[1]) {
         deadline = Deadline(after: .milliseconds(ms))
         rest.removeFirst(2)
+    }
+    // --starve-after FILE MS: once FILE exists (the tool wrote it), block every
+    // thread of the async pool for MS, as a busy caller would.
+    if rest.count >= 4, rest[0] == "--starve-after", let ms = UInt32(rest[2]) {
+        let marker = rest[1]
+        rest.removeFirst(3)
+        Thread.detachNewThread {
+            while access(marker, F_OK) != 0 { usleep(5_000) }
+            for _ in 0..<max(2, ProcessInfo.processInfo.activeProcessorCount) * 2 {
+                Task.detached { usleep(ms * 1000) }
+            }
+        }
     }
     let started = ContinuousClock.now
     var result: ToolRunResult?

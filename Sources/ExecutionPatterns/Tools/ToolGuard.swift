@@ -205,13 +205,6 @@ public final class ToolGuard: Sendable {
         }
     }
 
-    /// What the tasks watching a run report.
-    private enum Watch: Sendable {
-        case streamEnded
-        case timeout
-        case timerCancelled
-    }
-
     private func execute(_ path: FilePath, arguments: [String], timeout: Duration, workingDirectory: FilePath?, outputLimit: Int, killGrace: Duration = .milliseconds(500)) async throws(ToolGuardError) -> ToolRunResult {
         var options = PlatformOptions()
         // Its own session (and process group), so that a timeout reaches what
@@ -233,31 +226,18 @@ public final class ToolGuard: Sendable {
         let run: ExecutionResult<Bool, SequenceOutput, SequenceOutput>
         do {
             run = try await Subprocess.run(configuration, input: .none, output: .sequence, error: .sequence) { execution in
-                let group = execution.processIdentifier.value
-                return await withTaskGroup(of: Watch.self) { watchers in
-                    watchers.addTask { await standardOutput.drain(execution.standardOutput); return .streamEnded }
-                    watchers.addTask { await standardError.drain(execution.standardError); return .streamEnded }
-                    watchers.addTask {
-                        do { try await Task.sleep(for: timeout) } catch { return .timerCancelled }
-                        return .timeout
+                // The timeout is kept by a thread of its own, not by a task: busy
+                // async threads (a caller that blocks them) must not delay the kill.
+                let stopper = GroupStopper(group: execution.processIdentifier.value, grace: killGrace, timeout: timeout)
+                await withTaskCancellationHandler {
+                    await withTaskGroup(of: Void.self) { readers in
+                        readers.addTask { await standardOutput.drain(execution.standardOutput) }
+                        readers.addTask { await standardError.drain(execution.standardError) }
                     }
-                    var ended = 0
-                    var timedOut = false
-                    while let event = await watchers.next() {
-                        switch event {
-                        case .streamEnded:
-                            ended += 1
-                            if ended == 2 { watchers.cancelAll() }
-                        case .timeout:
-                            timedOut = true
-                            await Self.stopProcessGroup(group, grace: killGrace)
-                        case .timerCancelled:
-                            // The caller's task was cancelled before the tool's output ended.
-                            if ended < 2 { await Self.stopProcessGroup(group, grace: killGrace) }
-                        }
-                    }
-                    return timedOut
+                } onCancel: {
+                    stopper.stopNow()
                 }
+                return await stopper.settle()
             }
         } catch {
             throw ToolGuardError(tool: path.string, kind: .launchFailed("\(error)"))
@@ -278,24 +258,98 @@ public final class ToolGuard: Sendable {
     /// while a grandchild that ignores it goes on (swift-subprocess's own
     /// teardown stops at the leader's exit and never sends the SIGKILL). The
     /// group id cannot be handed to another process while any member is
-    /// alive, so the signals reach only the tool's processes.
-    private static func stopProcessGroup(_ group: pid_t, grace: Duration) async {
+    /// alive, so the signals reach only the tool's processes. Blocks the
+    /// calling thread (at most `grace` and one second).
+    static func stopProcessGroup(_ group: pid_t, grace: Duration) {
         // Never 0 (our own group) or 1 (every process we may signal).
         guard group > 1 else { return }
         _ = Posix.signalProcessGroup(group, SIGTERM)
-        if await waitUntilGone(group, within: grace) { return }
+        if waitUntilGone(group, within: grace) { return }
         _ = Posix.signalProcessGroup(group, SIGKILL)
-        _ = await waitUntilGone(group, within: .seconds(1))
+        _ = waitUntilGone(group, within: .seconds(1))
     }
 
     /// Whether the process group is gone (no member, zombies included) within `limit`.
-    private static func waitUntilGone(_ group: pid_t, within limit: Duration) async -> Bool {
+    private static func waitUntilGone(_ group: pid_t, within limit: Duration) -> Bool {
         let end = ContinuousClock.now + limit
         while true {
             if case .failure(.noSuchProcess) = Posix.signalProcessGroup(group, 0) { return true }
             if ContinuousClock.now >= end { return false }
-            // In a cancelled task the sleep returns at once; the group must still be waited for.
-            do { try await Task.sleep(for: .milliseconds(10)) } catch { Posix.sleepBlocking(.milliseconds(10)) }
+            Posix.sleepBlocking(.milliseconds(10))
+        }
+    }
+}
+
+/// Keeps a tool run's timeout on a thread of its own and stops the tool's process group when it passes (or when the caller is cancelled).
+///
+/// `@unchecked Sendable`: every stored property is either immutable or
+/// guarded by `condition`'s lock.
+private final class GroupStopper: @unchecked Sendable {
+    private enum Phase { case armed, stopping, stopped, disarmed }
+
+    private let group: pid_t
+    private let grace: Duration
+    private let condition = NSCondition()
+    private var phase = Phase.armed
+    private var byTimer = false
+    private var waiters: [CheckedContinuation<Bool, Never>] = []
+
+    init(group: pid_t, grace: Duration, timeout: Duration) {
+        self.group = group
+        self.grace = grace
+        let deadline = Date(timeIntervalSinceNow: timeout.seconds)
+        Thread.detachNewThread { [self] in
+            condition.lock()
+            while phase == .armed, Date() < deadline { _ = condition.wait(until: deadline) }
+            let fire = phase == .armed
+            condition.unlock()
+            if fire { stop(byTimer: true) }
+        }
+    }
+
+    /// Stops the group now, on a thread of its own (for a cancelled caller).
+    func stopNow() {
+        Thread.detachNewThread { [self] in stop(byTimer: false) }
+    }
+
+    private func stop(byTimer: Bool) {
+        // A tool that ended before its timeout did not time out, even if this
+        // process was too busy to notice at once (its output is still being
+        // read); what it left running in the background is not stopped, as
+        // after any normal end.
+        if byTimer, Posix.childHasEnded(group) { return }
+        condition.lock()
+        guard phase == .armed else { condition.unlock(); return }
+        phase = .stopping
+        self.byTimer = byTimer
+        condition.unlock()
+        ToolGuard.stopProcessGroup(group, grace: grace)
+        condition.lock()
+        phase = .stopped
+        let resumed = waiters
+        waiters = []
+        condition.unlock()
+        for w in resumed { w.resume(returning: byTimer) }
+    }
+
+    /// Once the tool's output has ended: disarms a stop that has not begun, or waits for one that has; returns whether the timeout fired.
+    func settle() async -> Bool {
+        await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            condition.lock()
+            switch phase {
+            case .armed:
+                phase = .disarmed
+                condition.signal()
+                condition.unlock()
+                c.resume(returning: false)
+            case .stopping:
+                waiters.append(c)
+                condition.unlock()
+            case .stopped, .disarmed:
+                let fired = byTimer
+                condition.unlock()
+                c.resume(returning: fired)
+            }
         }
     }
 }
