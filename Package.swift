@@ -55,6 +55,7 @@ let package = Package(
                 "SystemCalls",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // What an executor receives and answers: the task JSON, the claim,

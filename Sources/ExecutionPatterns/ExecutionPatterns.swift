@@ -39,19 +39,28 @@
 /// - EXEC-004: the seed renames a `mktemp` file without any fsync, so after
 ///   a power loss the destination can be empty; here the file and its
 ///   directory are fsynced, the temporary is created with `O_EXCL`, the
-///   destination's mode is kept, and stale temporaries are cleaned.
+///   destination's mode is kept, and stale temporaries are cleaned (never a
+///   live one: its lock is held until after the rename).
 /// - PATTERN-003: the seed retries errors it cannot classify and jitters
 ///   by ±10 %; here unknown errors are permanent, jitter is full (uniform in
 ///   `[0, cap]`), the total time is bounded, and cancellation is honoured.
 /// - EXEC-001: the seed dispatches on the extension only; here the content is
-///   validated too, and errors carry a line and column.
-/// - EXEC-002: the seed has no rollback; here completed steps are undone,
-///   and a source produced by an earlier step of the batch validates.
+///   validated too, and errors carry a line and column. YAML is read with
+///   Yams (libyaml), typed by this library's rules rather than YAML 1.1's
+///   (`yes` and dates stay strings), with alias expansion bounded; JSON and
+///   CSV have hand-written readers because they give the error's position.
+/// - EXEC-002: the seed has no rollback; here completed steps are undone
+///   (also a step that threw after reaching the disk), the rollback never
+///   removes the only copy of a file, and a source produced by an earlier
+///   step of the batch validates.
 /// - EXEC-003: the seed lets an unreadable version pass and runs commands
 ///   through a shell; here an unreadable version is a reported problem and
-///   tools are run directly, with a timeout.
+///   tools are run directly, with a timeout after which nothing of the
+///   tool's process group is left, and output over the limit is its own error.
 /// - PATTERN-001: the seed only counts plan updates (`PlanningLoopGuard`
 ///   keeps that); the budget adds wall time and cost and a deadline for I/O.
+///   A step is never interrupted; its I/O stops at the deadline where the
+///   deadline is passed in (`load(deadline:)`, `run(within:)`).
 /// - PATTERN-002: the seed checks `os.path` facts; here the verifier reads
 ///   the bytes itself and checks size, SHA-256, format and mtime from them.
 public enum ExecutionPatterns {

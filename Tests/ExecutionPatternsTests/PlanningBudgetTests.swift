@@ -57,7 +57,7 @@ struct PlanningBudgetTests {
         #expect(e as? Errno == .ioError)
     }
 
-    @Test("The budget's deadline reaches the I/O inside a step")
+    @Test("The budget's deadline reaches the I/O inside a step: a read and a retry loop started after it stop at once; the step itself is not interrupted")
     func deadlineIntoIO() async throws {
         let dir = try TemporaryDirectory()
         let p = try dir.write("plan.json", "[1, 2, 3]")
@@ -65,15 +65,24 @@ struct PlanningBudgetTests {
         let budget = PlanningBudget(BudgetLimits(maxIterations: 10, maxWallTime: .seconds(5)), clock: clock)
         let registry = FileHandlerRegistry()
         let outcome = await runPlanningLoop(budget: budget, initial: [String]()) { log, budget in
-            // The previous step ate the time; this step's read sees the deadline.
-            let loaded = registry.load(p, deadline: budget.deadline)
-            log.append(loaded.failure.map { "\($0.kind)" } ?? "read")
-            clock.advance(by: .seconds(4))
+            log.append(registry.load(p, deadline: budget.deadline).failure.map { "\($0.kind)" } ?? "read")
+            // This step overruns the wall time in the middle; the loop cannot stop it, but its I/O sees the deadline.
+            clock.advance(by: .seconds(6))
+            log.append(registry.load(p, deadline: budget.deadline).failure.map { "\($0.kind)" } ?? "read")
+            var random = SeededRandom(seed: 1)
+            var attempts = 0
+            do throws(RetryError) {
+                _ = try await Retrier(clock: clock).run(random: &random, within: budget.deadline) { _ in attempts += 1 }
+                log.append("retried")
+            } catch {
+                log.append("retry: \(error.reason) after \(attempts) attempts")
+            }
+            log.append("step ended")
             return .proceed(cost: 0)
         }
-        guard case .budgetExhausted(.wallTime, let log, _) = outcome else { Issue.record("\(outcome)"); return }
-        #expect(log == ["read", "read"])
-        #expect(registry.load(p, deadline: budget.deadline).failure?.kind == .deadlineExceeded(bytesRead: 0))
+        guard case .budgetExhausted(.wallTime, let log, let usage) = outcome else { Issue.record("\(outcome)"); return }
+        #expect(log == ["read", "deadlineExceeded(bytesRead: 0)", "retry: deadlineExceeded after 0 attempts", "step ended"])
+        #expect(usage.iterations == 1 && usage.elapsed == .seconds(6), "the step ran to its end, over the budget: \(usage)")
     }
 
     @Test("The seed's guard: a third plan update without execution is refused; executing resets it")

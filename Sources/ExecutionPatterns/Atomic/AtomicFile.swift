@@ -11,7 +11,7 @@ import SystemPackage
 ///
 /// Every write goes to a temporary file in the destination's directory
 /// (created with `O_CREAT|O_EXCL` under a random name with a recognizable
-/// prefix, and locked with `flock` while it is alive), all bytes are written
+/// prefix, and locked with `flock` until it is renamed), all bytes are written
 /// (short writes looped, EINTR retried), the file is fsynced and closed with
 /// the result checked, the destination's permissions are carried over, the
 /// temporary is renamed over the destination and the directory is fsynced.
@@ -145,7 +145,13 @@ public enum AtomicFile {
         if options.replaceExisting {
             moved = Posix.rename(source, destination)
         } else {
-            moved = Posix.link(source, destination).flatMap { Posix.unlink(source) }
+            moved = Posix.link(source, destination)
+            if case .success = moved, case .failure(let e) = Posix.unlink(source) {
+                // The destination is published (a second name of the source's
+                // inode); only the source name is left over.
+                throw AtomicFileError(.move, destination, .system(FileSystemError(
+                    "remove the source name after linking it to \(destination) (both names now exist)", source, e)), published: true)
+            }
         }
         switch moved {
         case .success:
@@ -174,6 +180,13 @@ public enum AtomicFile {
     /// holds it from creation to rename, and the kernel drops it when the
     /// writer dies. Where `flock` is not supported, age decides
     /// (`staleAgeWithoutLocks`).
+    ///
+    /// No live temporary is ever removed: the writer keeps the lock through
+    /// the checked `close` until after the rename (on a second descriptor),
+    /// and the one moment a live temporary is unlocked, between its creation
+    /// and its lock, is covered from the writer's side: it waits for the
+    /// lock and, if a sweep removed the name meanwhile, starts over under a
+    /// new name.
     @discardableResult
     public static func removeStaleTemporaries(for destination: FilePath) -> [FilePath] {
         let dir = directory(of: destination)
@@ -206,6 +219,13 @@ public enum AtomicFile {
     /// Whether `name` is a temporary file name this library makes.
     public static func isTemporaryName(_ name: String) -> Bool {
         name.hasPrefix(".") && name.contains(temporaryMarker)
+    }
+
+    /// Whether `path` still names the file open as `fd` (a sweep may have unlinked it).
+    private static func isStillNamed(_ fd: Int32, _ path: FilePath) -> Bool {
+        guard case .success(let open) = Posix.fstatFile(fd), open.st_nlink > 0,
+              case .success(let named) = Posix.statPath(path, followSymlinks: false) else { return false }
+        return open.st_dev == named.st_dev && open.st_ino == named.st_ino
     }
 
     static func directory(of path: FilePath) -> FilePath {
@@ -257,11 +277,45 @@ public enum AtomicFile {
             case .failure(.fileExists): continue
             case .failure(let e): throw fail(FileSystemError("create a temporary file in", dir, e))
             }
+            // The lock tells `removeStaleTemporaries` this file is alive. A
+            // sweep that opened the file before it was locked may hold the
+            // lock for a moment and unlink the name: wait (a bounded time) for
+            // the lock, then make sure the name still leads to this file, else
+            // start over under another name.
+            var locked = Posix.flockFile(fd, LOCK_EX | LOCK_NB)
+            for _ in 0..<200 {
+                guard case .failure(.wouldBlock) = locked else { break }
+                Posix.sleepBlocking(.milliseconds(5))
+                locked = Posix.flockFile(fd, LOCK_EX | LOCK_NB)
+            }
+            let ours: Bool
+            switch locked {
+            case .success: ours = isStillNamed(fd, temp)
+            // Held for a second by someone else: not a name to use.
+            case .failure(.wouldBlock): ours = false
+            // A filesystem without flock, where `removeStaleTemporaries` goes by age.
+            case .failure: ours = true
+            }
+            if !ours {
+                _ = Posix.closeFile(fd)
+                fd = -1
+                continue
+            }
             break
         }
         guard fd >= 0 else { throw fail(FileSystemError("create a temporary file with a unique name in", dir, .fileExists)) }
-        // Held until close; it tells `removeStaleTemporaries` this file is alive.
-        _ = Posix.flockFile(fd, LOCK_EX | LOCK_NB)
+        // The lock lives as long as any descriptor of the open file: this
+        // second one keeps it from the checked `close` of the first until the
+        // temporary has been renamed, so no sweep sees it unlocked while it is alive.
+        let lockFD: Int32
+        switch Posix.duplicate(fd) {
+        case .success(let d): lockFD = d
+        case .failure(let e):
+            _ = Posix.closeFile(fd)
+            _ = Posix.unlink(temp)
+            throw fail(FileSystemError("duplicate the descriptor of", temp, e))
+        }
+        defer { _ = Posix.closeFile(lockFD) }
 
         var open = true
         var tempExists = true
@@ -271,7 +325,7 @@ public enum AtomicFile {
         }
         func step(_ s: Step) throws(AtomicFileError) {
             guard hook?(s, temp) == .abandon else { return }
-            // A killed process leaves its temporary behind; its descriptor (and lock) go away.
+            // A killed process leaves its temporary behind; its descriptors (and lock) go away.
             if open { _ = Posix.closeFile(fd); open = false }
             throw AtomicFileError(operation, destination, .abandoned(s), published: s == .published)
         }

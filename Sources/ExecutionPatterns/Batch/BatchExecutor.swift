@@ -11,13 +11,17 @@ import SystemPackage
 ///
 /// Validation walks the operations in dependency order over a model of the
 /// files: a file that an earlier operation writes counts as present, one it
-/// deletes counts as gone. It checks that sources exist and are readable,
-/// that target directories exist and are writable, that each filesystem has
-/// room for the bytes the batch writes to it, and that tools are on PATH,
-/// and reports every failure at once. Execution backs up what it replaces
+/// deletes counts as gone. It checks that sources exist and are readable
+/// (and, for a move, that their directory is writable), that target
+/// directories exist and are writable, that each filesystem has room for the
+/// bytes the batch writes to it, that tools are on PATH with the versions
+/// `require(_:)` asks for, and that their working directories exist, and
+/// reports every failure at once. Execution backs up what it replaces
 /// (a hard link, or a copy for files a tool may change in place) and
 /// deletes by renaming aside, so each step has a compensating action; on a
-/// failure those run in reverse. Backups are removed when the batch is applied.
+/// failure those run in reverse, and never remove or overwrite the only copy
+/// of a file (a step that threw after reaching the disk is undone as well).
+/// Backups are removed when the batch is applied.
 ///
 /// Limits: the batch is all-or-nothing for the process that runs it, not
 /// across a crash (that would need a journal); a crash midway leaves
@@ -29,6 +33,8 @@ import SystemPackage
 public struct BatchExecutor: Sendable {
     public private(set) var operations: [BatchOperation] = []
     public var tools: ToolGuard
+    /// Version requirements of the tools the batch runs, checked before anything runs (see `require(_:)`).
+    public private(set) var toolRequirements: [ToolRequirement] = []
 
     public init(tools: ToolGuard = ToolGuard()) {
         self.tools = tools
@@ -37,6 +43,11 @@ public struct BatchExecutor: Sendable {
     /// Appends an operation.
     public mutating func add(_ operation: BatchOperation) {
         operations.append(operation)
+    }
+
+    /// Requires a tool the batch runs to be of at least this version (checked by `execute` and `validateIncludingToolVersions`).
+    public mutating func require(_ requirement: ToolRequirement) {
+        toolRequirements.append(requirement)
     }
 
     // MARK: - Order
@@ -152,6 +163,12 @@ public struct BatchExecutor: Sendable {
                 }
             case .move(let from, let to):
                 let src = source(op, from)
+                // Moving a file out of a directory changes that directory (unless
+                // an earlier step of the batch created the file there, which proved it writable).
+                if model.created[FileModel.key(from)] == nil {
+                    let dir = AtomicFile.directory(of: from)
+                    if case .failure(let e) = Posix.access(dir, W_OK | X_OK) { fail(op, .sourceDirectoryNotWritable(dir, e)) }
+                }
                 if let dev = targetDirectory(op, to), let src {
                     if dev != src.device { account(op, to, device: dev, bytes: src.size) }
                     model.create(to, size: src.size, device: dev)
@@ -166,8 +183,13 @@ public struct BatchExecutor: Sendable {
                 }
                 _ = targetDirectory(op, p)
                 model.remove(p, by: op.name)
-            case .runTool(let name, _, let modifies, _, _):
+            case .runTool(let name, _, let modifies, let workingDirectory, _):
                 if case .failure(let problem) = tools.locate(name) { fail(op, .toolUnavailable(problem)) }
+                if let workingDirectory {
+                    if case .success(let st) = Posix.statPath(workingDirectory), st.isDirectory {} else {
+                        fail(op, .workingDirectoryMissing(workingDirectory))
+                    }
+                }
                 for p in modifies {
                     if let dev = targetDirectory(op, p), let st = try? Posix.statPath(p).get() {
                         // The backup of a file a tool may change in place is a full copy.
@@ -185,11 +207,25 @@ public struct BatchExecutor: Sendable {
         return failures
     }
 
+    /// `validate()` and the version requirements of the tools (which runs each required tool to read its version).
+    public func validateIncludingToolVersions() async -> [PreconditionFailure] {
+        var failures = validate()
+        guard !toolRequirements.isEmpty else { return failures }
+        let report = await tools.check(toolRequirements)
+        for problem in report.problems {
+            // Charged to the first operation that runs the tool, or to the requirement itself.
+            let user = operations.first { if case .runTool(let n, _, _, _, _) = $0.action { n == problem.name } else { false } }
+            let failure = PreconditionFailure(operation: user?.name ?? problem.name, kind: .toolUnavailable(problem))
+            if !failures.contains(failure) { failures.append(failure) }
+        }
+        return failures
+    }
+
     // MARK: - Execution
 
-    /// Validates everything, then runs the operations in order; on a failure undoes what was done.
+    /// Validates everything (tool versions included), then runs the operations in order; on a failure undoes what was done.
     public func execute() async -> BatchOutcome {
-        let failures = validate()
+        let failures = await validateIncludingToolVersions()
         if !failures.isEmpty { return .rejected(failures) }
         let order = ordered().order
         var journal = UndoJournal()
@@ -227,7 +263,18 @@ public struct BatchExecutor: Sendable {
             return .done
         case .move(let from, let to):
             try journal.prepareReplace(to, by: op.name, copy: false)
-            try AtomicFile.move(from: from, to: to)
+            let before = UndoJournal.Identities(from: from, to: to)
+            do {
+                try AtomicFile.move(from: from, to: to)
+            } catch {
+                // The move can throw after the rename (a directory fsync that
+                // failed after it): then the source's content lives only at
+                // `to`, and the rollback must move it back, not delete it or
+                // restore the old `to` over it. The disk, not the error, says
+                // whether that happened.
+                if UndoJournal.movedAway(from: from, to: to, before: before) { journal.record(.moveBack(from: to, to: from), by: op.name) }
+                throw error
+            }
             journal.record(.moveBack(from: to, to: from), by: op.name)
             return .done
         case .delete(let p):
@@ -267,7 +314,7 @@ private struct FileModel {
 }
 
 /// Compensating actions for what the batch did so far.
-private struct UndoJournal {
+struct UndoJournal {
     enum Undo {
         case removeCreated(FilePath)
         case restore(backup: FilePath, original: FilePath)
@@ -278,7 +325,12 @@ private struct UndoJournal {
     var backups: [FilePath] = []
 
     static func backupName(for p: FilePath) -> FilePath {
-        AtomicFile.directory(of: p).appending("." + (p.lastComponent?.string ?? "file") + ".batch-backup." + SHA256.hex(Posix.randomBytes(6)))
+        AtomicFile.directory(of: p).appending(backupPrefix(for: p) + SHA256.hex(Posix.randomBytes(6)))
+    }
+
+    /// The start of the name of every backup of `p`: `.<name>.batch-backup.`.
+    static func backupPrefix(for p: FilePath) -> String {
+        "." + (p.lastComponent?.string ?? "file") + ".batch-backup."
     }
 
     mutating func record(_ undo: Undo, by operation: String) {
@@ -297,19 +349,78 @@ private struct UndoJournal {
             // A hard link keeps the old inode alive for free, since atomic writes replace the name
             // rather than the inode; a tool may write in place, so its files are copied.
             if copy || Posix.link(p, backup).isFailure {
-                try AtomicFile.copy(from: p, to: backup, options: AtomicFile.Options(replaceExisting: false))
+                do {
+                    try AtomicFile.copy(from: p, to: backup, options: AtomicFile.Options(replaceExisting: false))
+                } catch {
+                    // A copy that threw after publishing (its directory fsync
+                    // failed) left a complete backup: keep track of it, so the
+                    // rollback removes it instead of leaving it behind.
+                    if case .success = Posix.statPath(backup, followSymlinks: false) {
+                        backups.append(backup)
+                        record(.restore(backup: backup, original: p), by: operation)
+                    }
+                    throw error
+                }
             }
             backups.append(backup)
             record(.restore(backup: backup, original: p), by: operation)
         }
     }
 
+    /// The files a move's two names led to before it (device and inode).
+    struct Identities {
+        var source: (UInt64, UInt64)?
+        var destination: (UInt64, UInt64)?
+
+        init(from: FilePath, to: FilePath) {
+            source = Self.identity(from)
+            destination = Self.identity(to)
+        }
+
+        static func identity(_ p: FilePath) -> (UInt64, UInt64)? {
+            guard case .success(let st) = Posix.statPath(p, followSymlinks: false) else { return nil }
+            return (UInt64(st.st_dev), UInt64(st.st_ino))
+        }
+    }
+
+    /// Whether a failed move left its source's content only at `to`.
+    ///
+    /// The source name is gone and `to` is the source's file (a rename or a
+    /// link) or, after a copy across filesystems, a file that was not there
+    /// before. A source that vanished by itself, with `to` unchanged, is not a move.
+    static func movedAway(from: FilePath, to: FilePath, before: Identities) -> Bool {
+        guard case .failure(.noSuchFileOrDirectory) = Posix.statPath(from, followSymlinks: false),
+              let now = Identities.identity(to) else { return false }
+        if let source = before.source, source == now { return true }
+        if let old = before.destination { return old != now }
+        return true
+    }
+
+    /// Whether a move back put the file at `to` and left nothing at `from`.
+    static func movedAway(from: FilePath, to: FilePath) -> Bool {
+        guard case .failure(.noSuchFileOrDirectory) = Posix.statPath(from, followSymlinks: false) else { return false }
+        if case .success = Posix.statPath(to, followSymlinks: false) { return true }
+        return false
+    }
+
     /// Runs the compensating actions newest first; returns the operations undone and any problems.
+    ///
+    /// It never removes or overwrites the only copy of a file: when a move
+    /// cannot be undone, the moved file stays where it is, the later undo
+    /// steps that would remove or replace it are skipped, and each skip is
+    /// reported (the old content stays in its backup).
     mutating func rollBack() -> (undone: [String], problems: [String]) {
         var undone: [String] = []
         var problems: [String] = []
+        // Paths that hold the only copy of a moved file that could not be moved back.
+        var protected: Set<String> = []
         for (operation, undo) in entries.reversed() {
             switch undo {
+            case .removeCreated(let p) where protected.contains(p.string), .restore(_, let p) where protected.contains(p.string):
+                var kept = ""
+                if case .restore(let backup, _) = undo { kept = " Its earlier content is kept in \(backup)." }
+                problems.append("Left \(p) in place for '\(operation)': it holds the only copy of a file that could not be moved back.\(kept)")
+                continue
             case .removeCreated(let p):
                 if case .failure(let e) = Posix.unlink(p), e != .noSuchFileOrDirectory {
                     problems.append("Could not remove \(p), created by '\(operation)': \(e) (errno \(e.rawValue)).")
@@ -334,7 +445,12 @@ private struct UndoJournal {
                 do {
                     try AtomicFile.move(from: from, to: to, options: AtomicFile.Options(replaceExisting: false))
                 } catch {
-                    problems.append("Could not move \(from) back to \(to) for '\(operation)': \(error)")
+                    if Self.movedAway(from: from, to: to) {
+                        problems.append("Moved \(from) back to \(to) for '\(operation)', but that may not survive a power loss: \(error)")
+                    } else {
+                        if case .success = Posix.statPath(from, followSymlinks: false) { protected.insert(from.string) }
+                        problems.append("Could not move \(from) back to \(to) for '\(operation)'; it stays at \(from): \(error)")
+                    }
                 }
             }
             if undone.last != operation { undone.append(operation) }

@@ -37,6 +37,10 @@ public struct PreconditionFailure: Sendable, Equatable, CustomStringConvertible 
         case sourceRemovedEarlier(FilePath, by: String)
         case sourceNotRegularFile(FilePath)
         case sourceUnreadable(FilePath, Errno)
+        /// A move's source directory does not let the source be removed from it.
+        case sourceDirectoryNotWritable(FilePath, Errno)
+        /// A tool's working directory does not exist (or is not a directory).
+        case workingDirectoryMissing(FilePath)
         case targetDirectoryMissing(FilePath)
         case targetDirectoryNotWritable(FilePath, Errno)
         case targetMissing(FilePath)
@@ -60,6 +64,9 @@ public struct PreconditionFailure: Sendable, Equatable, CustomStringConvertible 
         case .sourceRemovedEarlier(let p, let by): return "\(op): the source \(p) is deleted or moved away by '\(by)', which runs first."
         case .sourceNotRegularFile(let p): return "\(op): the source \(p) is not a regular file."
         case .sourceUnreadable(let p, let e): return "\(op): the source \(p) is not readable: \(e) (errno \(e.rawValue))."
+        case .sourceDirectoryNotWritable(let d, let e):
+            return "\(op): the source's directory \(d) is not writable, so the source cannot be moved out of it: \(e) (errno \(e.rawValue))."
+        case .workingDirectoryMissing(let d): return "\(op): the working directory \(d) does not exist or is not a directory."
         case .targetDirectoryMissing(let d): return "\(op): the target directory \(d) does not exist."
         case .targetDirectoryNotWritable(let d, let e): return "\(op): the target directory \(d) is not writable: \(e) (errno \(e.rawValue))."
         case .targetMissing(let p): return "\(op): \(p) does not exist, so it cannot be deleted."

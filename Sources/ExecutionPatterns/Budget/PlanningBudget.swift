@@ -47,8 +47,9 @@ public struct BudgetUsage: Sendable, Equatable, CustomStringConvertible {
 ///
 /// Thread-safe; one budget can be shared by several tasks. Its `deadline`
 /// is meant to be passed into I/O (`FileHandlerRegistry.load(deadline:)`,
-/// `ToolGuard.run(timeout:)`, `Retrier`), so a slow read cannot run the
-/// budget over by more than one call.
+/// `ToolGuard.run(within:)`, `Retrier.run(within:)`), so a slow read cannot
+/// run the budget over by more than one call. Nothing else enforces it: a
+/// step that does not pass it on is not interrupted (see `runPlanningLoop`).
 public final class PlanningBudget: Sendable {
     private struct Spent {
         var iterations = 0

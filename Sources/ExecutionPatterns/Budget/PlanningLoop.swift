@@ -29,8 +29,16 @@ public enum PlanningOutcome<State: Sendable>: Sendable {
 /// Runs `step` until it finishes, fails, or a budget runs out; it never loops forever.
 ///
 /// The budget is checked before every step, so the loop stops with
-/// `budgetExhausted` at the first step that would start over budget. The
-/// step gets the budget so it can pass `budget.deadline` into its I/O waits.
+/// `budgetExhausted` at the first step that would start over budget.
+///
+/// A step is never interrupted: one that overruns the wall time runs to its
+/// end, and the outcome's usage shows by how much. The step gets the budget
+/// so that its I/O can stop at `budget.deadline`, but only where the
+/// deadline is passed in: `FileHandlerRegistry.load(deadline:)` checks it
+/// before every read, `ToolGuard.run(within:)` cuts the tool's timeout to
+/// it, and `Retrier.run(within:)` starts no attempt and no sleep past it.
+/// `AtomicFile`, `BatchExecutor` and `GroundTruthVerifier` take no deadline:
+/// an atomic write or a batch is not abandoned half-way.
 ///
 /// Anti-pattern: `while !planIsGoodEnough { refine() }` with no limit: a
 /// plan that never converges burns the session.

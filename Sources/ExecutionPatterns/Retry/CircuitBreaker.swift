@@ -8,6 +8,9 @@ import Synchronization
 /// refused until `openDuration` has passed, then it is half-open. Half-open:
 /// up to `halfOpenProbes` calls pass; a success closes it with an empty
 /// window, a failure opens it again. Safe to share between tasks and threads.
+/// Results are matched to the state their call was let through in
+/// (`permit()`), so a late result of a call made before the breaker opened
+/// neither closes it nor opens it again.
 public final class CircuitBreaker: Sendable {
     /// The thresholds.
     public struct Configuration: Sendable {
@@ -40,6 +43,19 @@ public final class CircuitBreaker: Sendable {
         var window: [Bool] = []  // true = failure
         var next = 0
         var probesInFlight = 0
+        /// Counts state changes, so that a result can be matched to the state its call was let through in.
+        var generation: UInt64 = 0
+    }
+
+    /// A call the breaker let through, to be given back with `record(_:failed:)` or `release(_:)`.
+    ///
+    /// It remembers the state the call was let through in: the result of a
+    /// call made before the breaker opened (or before it closed again) is
+    /// stale and is not counted, and in the half-open state only the probes'
+    /// results decide.
+    public struct Permit: Sendable, Equatable {
+        let generation: UInt64
+        let isProbe: Bool
     }
 
     public let configuration: Configuration
@@ -68,57 +84,62 @@ public final class CircuitBreaker: Sendable {
         if case .open(let until) = s.state, clock.now() >= until {
             s.state = .halfOpen
             s.probesInFlight = 0
+            s.generation &+= 1
+        }
+    }
+
+    /// Asks to make a call; nil means refuse it. Every permit must be given back with `record(_:failed:)` or `release(_:)`.
+    public func permit() -> Permit? {
+        inner.withLock { s in
+            refresh(&s)
+            switch s.state {
+            case .closed: return Permit(generation: s.generation, isProbe: false)
+            case .open: return nil
+            case .halfOpen:
+                guard s.probesInFlight < configuration.halfOpenProbes else { return nil }
+                s.probesInFlight += 1
+                return Permit(generation: s.generation, isProbe: true)
+            }
+        }
+    }
+
+    /// Records how a permitted call ended; a stale permit (from before a state change) is ignored.
+    public func record(_ permit: Permit, failed: Bool) {
+        inner.withLock { s in
+            refresh(&s)
+            guard permit.generation == s.generation else { return }
+            apply(failed: failed, probe: permit.isProbe, &s)
+        }
+    }
+
+    /// Gives back a permitted call that says nothing about the dependency (a permanent error, a cancellation).
+    public func release(_ permit: Permit) {
+        inner.withLock { s in
+            refresh(&s)
+            if permit.isProbe, permit.generation == s.generation, s.probesInFlight > 0 { s.probesInFlight -= 1 }
         }
     }
 
     /// Asks to make a call; false means refuse it. Every `true` must be followed by `recordSuccess`, `recordFailure` or `release`.
-    public func acquire() -> Bool {
-        inner.withLock { s in
-            refresh(&s)
-            switch s.state {
-            case .closed: return true
-            case .open: return false
-            case .halfOpen:
-                guard s.probesInFlight < configuration.halfOpenProbes else { return false }
-                s.probesInFlight += 1
-                return true
-            }
-        }
-    }
+    ///
+    /// Without a permit the breaker cannot tell a late result of a call made
+    /// before it opened from a probe's while a probe is in flight; `permit()`
+    /// can. Here, while half-open, a result counts only when a probe is in flight.
+    public func acquire() -> Bool { permit() != nil }
 
-    /// Records a successful call.
+    /// Records a successful call (see `acquire()`; `record(_:failed:)` is exact).
     public func recordSuccess() {
         inner.withLock { s in
-            switch s.state {
-            case .halfOpen:
-                s = Inner()
-            case .closed:
-                push(false, &s)
-            case .open:
-                break
-            }
+            refresh(&s)
+            apply(failed: false, probe: s.state == .halfOpen, &s)
         }
     }
 
-    /// Records a failed call.
+    /// Records a failed call (see `acquire()`; `record(_:failed:)` is exact).
     public func recordFailure() {
         inner.withLock { s in
-            switch s.state {
-            case .halfOpen:
-                s.state = .open(until: clock.now() + configuration.openDuration)
-                s.probesInFlight = 0
-            case .closed:
-                push(true, &s)
-                let failures = s.window.filter { $0 }.count
-                if s.window.count >= configuration.minimumCalls,
-                   Double(failures) / Double(s.window.count) >= configuration.failureRatio {
-                    s.state = .open(until: clock.now() + configuration.openDuration)
-                    s.window = []
-                    s.next = 0
-                }
-            case .open:
-                break
-            }
+            refresh(&s)
+            apply(failed: true, probe: s.state == .halfOpen, &s)
         }
     }
 
@@ -126,6 +147,35 @@ public final class CircuitBreaker: Sendable {
     public func release() {
         inner.withLock { s in
             if s.state == .halfOpen, s.probesInFlight > 0 { s.probesInFlight -= 1 }
+        }
+    }
+
+    private func apply(failed: Bool, probe: Bool, _ s: inout Inner) {
+        switch s.state {
+        case .halfOpen:
+            // Only a probe's result decides; a late result of an earlier call does not.
+            guard probe, s.probesInFlight > 0 else { return }
+            if failed {
+                s.state = .open(until: clock.now() + configuration.openDuration)
+                s.probesInFlight = 0
+            } else {
+                let generation = s.generation
+                s = Inner()
+                s.generation = generation
+            }
+            s.generation &+= 1
+        case .closed:
+            push(failed, &s)
+            let failures = s.window.filter { $0 }.count
+            if failed, s.window.count >= configuration.minimumCalls,
+               Double(failures) / Double(s.window.count) >= configuration.failureRatio {
+                s.state = .open(until: clock.now() + configuration.openDuration)
+                s.window = []
+                s.next = 0
+                s.generation &+= 1
+            }
+        case .open:
+            break
         }
     }
 

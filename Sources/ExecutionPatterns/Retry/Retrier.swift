@@ -158,6 +158,8 @@ private struct RetryLoop {
     let deadline: Deadline?
     var attempts = 0
     var lastError: (any Error)?
+    /// The breaker's permit for the attempt in progress.
+    var permit: CircuitBreaker.Permit?
 
     init(policy: RetryPolicy, clock: any PatternClock, breaker: CircuitBreaker?, name: String, outer: Deadline?) {
         self.policy = policy
@@ -184,13 +186,16 @@ private struct RetryLoop {
     /// Counts the attempt about to start, or refuses it if the circuit is open.
     mutating func admit(_ onEvent: (RetryEvent) -> Void) -> RetryError? {
         if let deadline, deadline.hasPassed { return stop(.deadlineExceeded, onEvent) }
-        if let breaker, !breaker.acquire() { return stop(.circuitOpen, onEvent) }
+        if let breaker {
+            guard let p = breaker.permit() else { return stop(.circuitOpen, onEvent) }
+            permit = p
+        }
         attempts += 1
         return nil
     }
 
     mutating func succeeded(_ onEvent: (RetryEvent) -> Void) {
-        breaker?.recordSuccess()
+        if let permit { breaker?.record(permit, failed: false) }
         onEvent(RetryEvent(attempt: attempts, error: nil, verdict: nil, decision: .succeeded, elapsed: elapsed))
     }
 
@@ -199,14 +204,14 @@ private struct RetryLoop {
         let verdict = policy.classifier.classify(error)
         switch verdict {
         case .cancellation:
-            breaker?.release()
+            if let permit { breaker?.release(permit) }
             return .stop(stop(.cancelled, onEvent, verdict: verdict, reportedError: error))
         case .permanent:
             // A permanent error says nothing about the dependency's health.
-            breaker?.release()
+            if let permit { breaker?.release(permit) }
             return .stop(stop(.permanent, onEvent, verdict: verdict, reportedError: error))
         case .transient:
-            breaker?.recordFailure()
+            if let permit { breaker?.record(permit, failed: true) }
         }
         if attempts >= policy.maxAttempts { return .stop(stop(.attemptsExhausted, onEvent, verdict: verdict, reportedError: error)) }
         let delay = policy.delay(afterAttempt: attempts, using: &random)

@@ -39,6 +39,9 @@ public struct ErrorClassifier: Sendable {
     /// Classifies `error`.
     public func classify(_ error: any Error) -> Verdict {
         if error is CancellationError { return .cancellation }
+        // An inner retry loop that was cancelled: its last error's errno says
+        // nothing about whether to try again, the cancellation does.
+        if let inner = error as? RetryError, inner.reason == .cancelled { return .cancellation }
         if let custom, let v = custom(error) { return v }
         if let e = error as? RetryClassifiable { return e.isTransient ? .transient : .permanent }
         if let e = (error as? ErrnoCarrying)?.underlyingErrno {

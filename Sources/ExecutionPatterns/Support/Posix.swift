@@ -99,6 +99,28 @@ enum Posix {
         Syscall.run { fchmod(fd, mode) }.map { _ in () }
     }
 
+    /// Sends `signal` to every process of the process group `group` (0 only checks that the group exists).
+    static func signalProcessGroup(_ group: pid_t, _ signal: Int32) -> Result<Void, Errno> {
+        precondition(group > 1, "a process group id must be above 1; 0 and 1 would reach unrelated processes")
+        return Syscall.run { kill(-group, signal) }.map { _ in () }
+    }
+
+    /// Whether the child `pid` has ended (or has already been reaped); it is not reaped here.
+    static func childHasEnded(_ pid: pid_t) -> Bool {
+        var info = siginfo_t()
+        // With WNOHANG and nothing to report, Linux leaves si_signo 0.
+        switch Syscall.run({ waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) }) {
+        case .success: return info.si_signo == SIGCHLD
+        case .failure(.noChildProcess): return true
+        case .failure: return false
+        }
+    }
+
+    /// A second descriptor for the same open file description (and so the same `flock`).
+    static func duplicate(_ fd: Int32) -> Result<Int32, Errno> {
+        Syscall.run { fcntl(fd, F_DUPFD_CLOEXEC, 0) }
+    }
+
     static func flockFile(_ fd: Int32, _ operation: Int32) -> Result<Void, Errno> {
         Syscall.run { flock(fd, operation) }.map { _ in () }
     }

@@ -65,9 +65,19 @@ public final class ToolGuard: Sendable {
     }
 
     /// The path of `name`, as the shell would find it.
+    ///
+    /// An explicit `installHint` wins over the built-in one, and over the
+    /// hint of an earlier, cached answer: the cache keeps where the tool is
+    /// (or that it is missing), not how a caller wants it installed.
     public func locate(_ name: String, installHint: String? = nil) -> Result<FilePath, ToolProblem> {
-        if let cached = cache.withLock({ $0.locations[name] }) { return cached }
-        let result = scan(name, installHint: installHint ?? hints[name])
+        let hint = installHint ?? hints[name]
+        if let cached = cache.withLock({ $0.locations[name] }) {
+            if case .failure(.missing(let n, _, let notExecutable)) = cached {
+                return .failure(.missing(name: n, installHint: hint, notExecutable: notExecutable))
+            }
+            return cached
+        }
+        let result = scan(name, installHint: hint)
         cache.withLock {
             $0.scans += 1
             $0.locations[name] = result
@@ -134,7 +144,14 @@ public final class ToolGuard: Sendable {
         if let cached = cache.withLock({ $0.versions[path] }) { return cached }
         let result: Result<ToolVersion, ToolProblem>
         do {
-            let run = try await execute(path, arguments: arguments, timeout: timeout, workingDirectory: nil, outputLimit: 64 << 10)
+            let run: ToolRunResult
+            do throws(ToolGuardError) {
+                run = try await execute(path, arguments: arguments, timeout: timeout, workingDirectory: nil, outputLimit: 64 << 10)
+            } catch {
+                // The version is near the start of even a long banner.
+                guard case .outputLimitExceeded(_, let partial) = error.kind else { throw error }
+                run = partial
+            }
             let text = run.standardOutput + "\n" + run.standardError
             if run.timedOut {
                 result = .failure(.versionCheckFailed(name: name, path: path, reason: "'\(arguments.joined(separator: " "))' did not finish within \(timeout)"))
@@ -154,9 +171,17 @@ public final class ToolGuard: Sendable {
     ///
     /// A non-zero exit is a normal result; look at `status`. The tool runs in
     /// a session of its own (no controlling terminal); on timeout its whole
-    /// process group gets SIGTERM, then SIGKILL after `killGrace`, and the
-    /// result has `timedOut` set. With a `deadline` (a planning budget's), the
-    /// timeout is cut to the time left.
+    /// process group gets SIGTERM, then SIGKILL after `killGrace` for whatever
+    /// is left of it (even when the tool itself has exited), and the result
+    /// has `timedOut` set and the output read until then. (A process blocked
+    /// in uninterruptible I/O, such as a read from a hung network or FUSE
+    /// filesystem, dies only when that I/O ends; it runs nothing more.) With a `deadline`
+    /// (a planning budget's), the timeout is cut to the time left.
+    ///
+    /// - Throws: `ToolGuardError`: `.unavailable` when the tool is not on
+    ///   PATH, `.launchFailed` when it could not be started, and
+    ///   `.outputLimitExceeded` (with the run and the first `outputLimit`
+    ///   bytes of each stream) when it wrote more than that.
     public func run(
         _ name: String,
         arguments: [String] = [],
@@ -176,22 +201,19 @@ public final class ToolGuard: Sendable {
         do {
             return try await execute(path, arguments: arguments, timeout: timeout, workingDirectory: workingDirectory, outputLimit: outputLimit, killGrace: killGrace)
         } catch {
-            throw ToolGuardError(tool: name, kind: .launchFailed("\(error)"))
+            throw ToolGuardError(tool: name, kind: error.kind)
         }
     }
 
-    private enum Race: Sendable {
-        case finished(ExecutionResult<Void, StringOutput<UTF8>, StringOutput<UTF8>>)
-        case failed(String)
-        case timeout
-    }
-
-    private func execute(_ path: FilePath, arguments: [String], timeout: Duration, workingDirectory: FilePath?, outputLimit: Int, killGrace: Duration = .milliseconds(500)) async throws -> ToolRunResult {
+    private func execute(_ path: FilePath, arguments: [String], timeout: Duration, workingDirectory: FilePath?, outputLimit: Int, killGrace: Duration = .milliseconds(500)) async throws(ToolGuardError) -> ToolRunResult {
         var options = PlatformOptions()
         // Its own session (and process group), so that a timeout reaches what
         // the tool started too: killing only the direct child would leave a
         // shell's background jobs running and writing after the "timeout".
         options.createSession = true
+        // Used by swift-subprocess only when the caller's task is cancelled;
+        // a timeout is handled below, because this sequence stops as soon as
+        // the group leader exits, before the SIGKILL step.
         options.teardownSequence = [
             .send(signal: .terminate, toProcessGroup: true, allowedDurationToNextStep: killGrace),
             .send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .milliseconds(100)),
@@ -199,44 +221,168 @@ public final class ToolGuard: Sendable {
         let start = ContinuousClock.now
         let configuration = Configuration(executable: .path(path), arguments: Arguments(arguments),
                                           environment: .inherit, workingDirectory: workingDirectory, platformOptions: options)
-        let outcome: (Race, Bool) = await withTaskGroup(of: Race.self) { group in
-            group.addTask {
-                do {
-                    return .finished(try await Subprocess.run(configuration, output: .string(limit: outputLimit), error: .string(limit: outputLimit)))
-                } catch {
-                    return .failed("\(error)")
+        let standardOutput = BoundedOutput(limit: outputLimit)
+        let standardError = BoundedOutput(limit: outputLimit)
+        let run: ExecutionResult<Bool, SequenceOutput, SequenceOutput>
+        do {
+            run = try await Subprocess.run(configuration, input: .none, output: .sequence, error: .sequence) { execution in
+                // The timeout is kept by a thread of its own, not by a task: busy
+                // async threads (a caller that blocks them) must not delay the kill.
+                let stopper = GroupStopper(group: execution.processIdentifier.value, grace: killGrace, timeout: timeout)
+                await withTaskCancellationHandler {
+                    await withTaskGroup(of: Void.self) { readers in
+                        readers.addTask { await standardOutput.drain(execution.standardOutput) }
+                        readers.addTask { await standardError.drain(execution.standardError) }
+                    }
+                } onCancel: {
+                    stopper.stopNow()
                 }
+                return await stopper.settle()
             }
-            group.addTask {
-                do { try await Task.sleep(for: timeout) } catch { return .failed("cancelled") }
-                return .timeout
-            }
-            var timedOut = false
-            while let next = await group.next() {
-                switch next {
-                case .timeout:
-                    // Cancelling the run task makes Subprocess tear the process down.
-                    timedOut = true
-                    group.cancelAll()
-                case .failed("cancelled"):
-                    // The timer, cancelled because the tool finished first.
-                    continue
-                case .finished, .failed:
-                    group.cancelAll()
-                    return (next, timedOut)
-                }
-            }
-            return (.failed("the tool produced no result"), timedOut)
+        } catch {
+            throw ToolGuardError(tool: path.string, kind: .launchFailed("\(error)"))
         }
-        let duration = ContinuousClock.now - start
-        switch outcome {
-        case (.finished(let r), let timedOut):
-            return ToolRunResult(executable: path, arguments: arguments, status: r.terminationStatus, timedOut: timedOut,
-                                 standardOutput: r.standardOutput, standardError: r.standardError, duration: duration)
-        case (.failed, true), (.timeout, _):
-            return ToolRunResult(executable: path, arguments: arguments, status: nil, timedOut: true, standardOutput: "", standardError: "", duration: duration)
-        case (.failed(let why), false):
-            throw ToolGuardError(tool: path.string, kind: .launchFailed(why))
+        let out = standardOutput.collected, err = standardError.collected
+        let result = ToolRunResult(executable: path, arguments: arguments, status: run.terminationStatus, timedOut: run.closureResult,
+                                   standardOutput: String(decoding: out.bytes, as: UTF8.self),
+                                   standardError: String(decoding: err.bytes, as: UTF8.self),
+                                   duration: ContinuousClock.now - start,
+                                   outputTruncated: out.truncated || err.truncated)
+        if result.outputTruncated { throw ToolGuardError(tool: path.string, kind: .outputLimitExceeded(limit: outputLimit, result)) }
+        return result
+    }
+
+    /// Stops a timed-out tool's whole process group: SIGTERM, then SIGKILL once `grace` has passed, whoever is left.
+    ///
+    /// Sent to the group, not to the leader: the leader may exit on SIGTERM
+    /// while a grandchild that ignores it goes on (swift-subprocess's own
+    /// teardown stops at the leader's exit and never sends the SIGKILL). The
+    /// group id cannot be handed to another process while any member is
+    /// alive, so the signals reach only the tool's processes. Blocks the
+    /// calling thread (at most `grace` and one second).
+    static func stopProcessGroup(_ group: pid_t, grace: Duration) {
+        // Never 0 (our own group) or 1 (every process we may signal).
+        guard group > 1 else { return }
+        _ = Posix.signalProcessGroup(group, SIGTERM)
+        if waitUntilGone(group, within: grace) { return }
+        _ = Posix.signalProcessGroup(group, SIGKILL)
+        _ = waitUntilGone(group, within: .seconds(1))
+    }
+
+    /// Whether the process group is gone (no member, zombies included) within `limit`.
+    private static func waitUntilGone(_ group: pid_t, within limit: Duration) -> Bool {
+        let end = ContinuousClock.now + limit
+        while true {
+            if case .failure(.noSuchProcess) = Posix.signalProcessGroup(group, 0) { return true }
+            if ContinuousClock.now >= end { return false }
+            Posix.sleepBlocking(.milliseconds(10))
+        }
+    }
+}
+
+/// Keeps a tool run's timeout on a thread of its own and stops the tool's process group when it passes (or when the caller is cancelled).
+///
+/// `@unchecked Sendable`: every stored property is either immutable or
+/// guarded by `condition`'s lock.
+private final class GroupStopper: @unchecked Sendable {
+    private enum Phase { case armed, stopping, stopped, disarmed }
+
+    private let group: pid_t
+    private let grace: Duration
+    private let condition = NSCondition()
+    private var phase = Phase.armed
+    private var byTimer = false
+    private var waiters: [CheckedContinuation<Bool, Never>] = []
+
+    init(group: pid_t, grace: Duration, timeout: Duration) {
+        self.group = group
+        self.grace = grace
+        let deadline = Date(timeIntervalSinceNow: timeout.seconds)
+        Thread.detachNewThread { [self] in
+            condition.lock()
+            while phase == .armed, Date() < deadline { _ = condition.wait(until: deadline) }
+            let fire = phase == .armed
+            condition.unlock()
+            if fire { stop(byTimer: true) }
+        }
+    }
+
+    /// Stops the group now, on a thread of its own (for a cancelled caller).
+    func stopNow() {
+        Thread.detachNewThread { [self] in stop(byTimer: false) }
+    }
+
+    private func stop(byTimer: Bool) {
+        // A tool that ended before its timeout did not time out, even if this
+        // process was too busy to notice at once (its output is still being
+        // read); what it left running in the background is not stopped, as
+        // after any normal end.
+        if byTimer, Posix.childHasEnded(group) { return }
+        condition.lock()
+        guard phase == .armed else { condition.unlock(); return }
+        phase = .stopping
+        self.byTimer = byTimer
+        condition.unlock()
+        ToolGuard.stopProcessGroup(group, grace: grace)
+        condition.lock()
+        phase = .stopped
+        let resumed = waiters
+        waiters = []
+        condition.unlock()
+        for w in resumed { w.resume(returning: byTimer) }
+    }
+
+    /// Once the tool's output has ended: disarms a stop that has not begun, or waits for one that has; returns whether the timeout fired.
+    func settle() async -> Bool {
+        await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            condition.lock()
+            switch phase {
+            case .armed:
+                phase = .disarmed
+                condition.signal()
+                condition.unlock()
+                c.resume(returning: false)
+            case .stopping:
+                waiters.append(c)
+                condition.unlock()
+            case .stopped, .disarmed:
+                let fired = byTimer
+                condition.unlock()
+                c.resume(returning: fired)
+            }
+        }
+    }
+}
+
+/// Keeps the first `limit` bytes of a stream and drains the rest, so a chatty tool neither blocks on a full pipe nor fills memory.
+private final class BoundedOutput: Sendable {
+    struct Collected {
+        var bytes: [UInt8] = []
+        var truncated = false
+    }
+
+    let limit: Int
+    private let state = Mutex(Collected())
+
+    init(limit: Int) { self.limit = max(0, limit) }
+
+    var collected: Collected { state.withLock { $0 } }
+
+    func drain(_ stream: SubprocessOutputSequence) async {
+        // The stream ends (or throws) when the tool and everything holding the pipe are gone,
+        // or when swift-subprocess stops reading after the tool exited.
+        do {
+            for try await buffer in stream {
+                buffer.withUnsafeBytes { raw in
+                    state.withLock { c in
+                        let room = limit - c.bytes.count
+                        if raw.count > room { c.truncated = true }
+                        if room > 0 { c.bytes.append(contentsOf: raw.prefix(room)) }
+                    }
+                }
+            }
+        } catch {
+            // What was read so far is kept; the run's status tells how it ended.
         }
     }
 }

@@ -1,4 +1,10 @@
 /// RFC 4180 CSV: quoted fields with `""` escapes, CRLF or LF records, a header row.
+///
+/// Hand-written because what this library needs from it is the position of
+/// a malformed field and whether the file was cut inside a quoted field,
+/// and Foundation has no CSV reader; CSV.swift (one of the packages on this
+/// machine) throws a bare `invalidCSVFormat`, with no position.
+/// ReaderReferenceTests checks it against RFC 4180's cases.
 enum CSVParser {
     static func parse(_ b: [UInt8], start: Int = 0) -> Result<CSVTable, ParseProblem> {
         var records: [[String]] = []

@@ -3,7 +3,8 @@ enum ContentSniffer {
     /// The format the content is, or nil for binary data.
     ///
     /// JSON is recognized only if it parses; YAML by a `---` start, a
-    /// `key: value` first line or a `- ` item; CSV by at least two lines that
+    /// `key: value` first line or a `- ` item, if it parses (else it is
+    /// text); CSV by at least two lines that
     /// parse with a consistent number (two or more) of fields; anything else
     /// that is UTF-8 is text.
     static func detect(_ b: [UInt8]) -> FileFormat? {
@@ -15,7 +16,12 @@ enum ContentSniffer {
         if b[i] == UInt8(ascii: "{") || b[i] == UInt8(ascii: "[") {
             if case .success = JSONParser.parse(b, start: start) { return .json }
         }
-        if looksLikeYAML(b, from: i), case .success = YAMLParser.parse(b, start: start) { return .yaml }
+        if looksLikeYAML(b, from: i) {
+            // A first line like `key: value` is not a CSV header: YAML that does not
+            // parse is text, so its own error is reported rather than "it is CSV".
+            if case .success = YAMLParser.parse(b, start: start) { return .yaml }
+            return .text
+        }
         if case .success(let table) = CSVParser.parse(b, start: start), table.header.count >= 2, !table.rows.isEmpty { return .csv }
         return .text
     }

@@ -10,7 +10,7 @@ public struct FileFormat: RawRepresentable, Hashable, Sendable, CustomStringConv
 
     /// JSON (RFC 8259).
     public static let json = FileFormat("json")
-    /// The block-and-flow subset of YAML 1.2 that configuration files use.
+    /// YAML, one document, read with Yams (libyaml) and typed as `YAMLNode` says.
     public static let yaml = FileFormat("yaml")
     /// Comma-separated values (RFC 4180) with a header row.
     public static let csv = FileFormat("csv")
@@ -68,7 +68,7 @@ public struct JSONMember: Sendable, Equatable {
     }
 }
 
-/// A YAML node of the supported subset.
+/// A YAML node: anchors and aliases are expanded, tags other than the core schema's are refused.
 public indirect enum YAMLNode: Sendable, Equatable {
     /// An empty value, `~` or `null`.
     case null

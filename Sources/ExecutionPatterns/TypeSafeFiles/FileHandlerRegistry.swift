@@ -19,14 +19,8 @@ public struct FileHandler: Sendable {
 
     /// JSON (RFC 8259), strict.
     public static let json = FileHandler(format: .json) { JSONParser.parse($0).map(FileContent.json) }
-    /// The YAML subset described on `YAMLNode`; a JSON document is accepted too, as YAML 1.2 says.
-    public static let yaml = FileHandler(format: .yaml) { bytes in
-        YAMLParser.parse(bytes).map(FileContent.yaml).flatMapError { problem in
-            // YAML 1.2 is a superset of JSON; multi-line JSON is beyond the subset parser.
-            if case .success(let v) = JSONParser.parse(bytes) { return .success(.yaml(v.yamlNode)) }
-            return .failure(problem)
-        }
-    }
+    /// YAML, read with Yams and typed as `YAMLNode` describes; a JSON document is YAML too.
+    public static let yaml = FileHandler(format: .yaml) { YAMLParser.parse($0).map(FileContent.yaml) }
     /// CSV with a header row; every record must have as many fields as the header.
     public static let csv = FileHandler(format: .csv) { CSVParser.parse($0).map(FileContent.csv) }
     /// UTF-8 text.

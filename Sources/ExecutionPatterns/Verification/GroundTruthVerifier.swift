@@ -133,7 +133,7 @@ public struct GroundTruthVerifier: Sendable {
         return (failures, FileEvidence(path: path, size: bytes.count, sha256: digest))
     }
 
-    /// Files next to `path` that look like temporaries of it: this library's, editors' and `name.tmp` style.
+    /// Files next to `path` that look like temporaries of it: this library's (atomic temporaries and batch backups), editors' and `name.tmp` style.
     public static func temporaryFiles(for path: FilePath) -> [FilePath] {
         let dir = AtomicFile.directory(of: path)
         guard let base = path.lastComponent?.string,
@@ -141,6 +141,8 @@ public struct GroundTruthVerifier: Sendable {
         return names.filter { name in
             guard name != base else { return false }
             if name.hasPrefix(AtomicFile.temporaryPrefix(for: path)) { return true }
+            // A batch's backup, left by a crash or by a rollback that could not finish.
+            if name.hasPrefix(UndoJournal.backupPrefix(for: path)) { return true }
             let stem = name.hasPrefix(".") ? String(name.dropFirst()) : name
             guard stem.hasPrefix(base) else { return false }
             let rest = stem.dropFirst(base.count).lowercased()
