@@ -28,6 +28,10 @@ public struct RunConfiguration: Sendable {
     /// A journal to continue (`--resume`).
     public var resume: String?
     public var failureMix: FailureMix = .seed
+    /// Whether the run owns this process's children: then it reaps every
+    /// orphan a trial leaves (the command line). Leave it false when the run
+    /// is embedded beside code that waits for children of its own.
+    public var ownsProcess = false
     /// Receives the plain progress lines and notices.
     public var say: @Sendable (String) -> Void
 
@@ -157,7 +161,7 @@ public enum HarnessRun {
         let todo = plan.filter { !doneIndices.contains($0.index) }
         var inherited = ProcessInfo.processInfo.environment
         inherited.removeValue(forKey: ExecutorEnvironment.trial)
-        let strays = StrayProcesses()
+        let strays = StrayProcesses(reapsOrphans: config.ownsProcess)
         strays.keep(mount.pid)
         let runner = TrialRunner(mount: mount, traces: TraceRouter(mount: mount), strays: strays,
                                  executors: config.executors, environment: inherited)

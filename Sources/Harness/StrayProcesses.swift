@@ -17,6 +17,12 @@ final class StrayProcesses: @unchecked Sendable {
     // @unchecked: `running` is only touched with `lock` held.
     private let lock = NSLock()
     private var running: Set<pid_t> = []
+    /// Whether every other child of this process is the run's to reap: true
+    /// for the command line, where the run owns the process; false where
+    /// the run is embedded beside code that waits for children of its own.
+    private let reapsOrphans: Bool
+
+    init(reapsOrphans: Bool) { self.reapsOrphans = reapsOrphans }
 
     /// Runs `spawn` with the lock held and records the pid it returns as a
     /// running executor (0 or less: it failed to start).
@@ -41,8 +47,9 @@ final class StrayProcesses: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Kills every child of this process that belongs to a finished trial
-    /// (by its environment), and reaps the children that have ended.
+    /// Kills (and reaps) every child of this process that belongs to a
+    /// finished trial by its environment, and, if the run owns the process,
+    /// reaps the orphans that have ended.
     /// - Parameter finished: whether a trial id is done.
     /// - Returns: how many processes were killed.
     @discardableResult
@@ -52,9 +59,11 @@ final class StrayProcesses: @unchecked Sendable {
         var killed = 0
         for pid in Self.children() where !running.contains(pid) && pid > 1 {
             var status: Int32 = 0
-            // Not an executor (those are all registered), so an orphan: reap
-            // it if it has ended (a zombie has no environment left to read).
-            if case .success(let r) = Syscall.run({ waitpid(pid, &status, WNOHANG) }), r == pid { continue }
+            // Not an executor (those are all registered), so an orphan when
+            // the run owns the process: reap it if it has ended (a zombie has
+            // no environment left to say whose it was). Embedded, such a child
+            // may be someone else's to wait for, and is left alone.
+            if reapsOrphans, case .success(let r) = Syscall.run({ waitpid(pid, &status, WNOHANG) }), r == pid { continue }
             guard let trial = Self.trial(of: pid) else { continue }
             if finished(trial) {
                 _ = kill(pid, SIGKILL)

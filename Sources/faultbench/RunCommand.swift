@@ -69,6 +69,7 @@ struct RunCommand: ParsableCommand {
             scenarios: scenarios, seed: seed, executors: try executors(besides: binary), faultbenchBinary: binary,
             resultsDirectory: results, say: { Output.line($0) })
         config.trialsPerArm = trials
+        config.ownsProcess = true
         config.jobs = jobs
         config.scenarioGlob = scenario
         if let resume {
