@@ -84,9 +84,31 @@ extension FileSystem {
         let decision = faults.engine.decide(op, path: path(), caller: caller(req), offset: Int64(offset), length: length)
         if decision.delayNanoseconds > 0 {
             leader.yield()
-            Syscall.sleep(nanoseconds: decision.delayNanoseconds)
+            if !waitOut(decision.delayNanoseconds, req) { return .fail(EINTR) }
         }
         return decision.effect
+    }
+
+    /// Sleeps for an injected delay unless the caller gives up: a signal to
+    /// the waiting process (SIGKILL included) makes the kernel send an
+    /// INTERRUPT, and the call then ends at once with EINTR, as on a network
+    /// filesystem mounted `intr`. Without this, a process killed during a
+    /// delay could not die until the delay ran out, and no timeout (a tool
+    /// guard's, a planning budget's, the harness's) could stop a task that
+    /// is waiting on slow I/O.
+    /// - Returns: false if the request was interrupted.
+    private func waitOut(_ nanoseconds: UInt64, _ req: fuse_req_t) -> Bool {
+        // Slices of at most 2 ms: an interrupt is noticed within that, and a
+        // long delay costs a few hundred wakeups a second, not a busy loop.
+        let slice: UInt64 = 2_000_000
+        var left = nanoseconds
+        while left > 0 {
+            if fuse_req_interrupted(req) != 0 { return false }
+            let step = min(left, slice)
+            Syscall.sleep(nanoseconds: step)
+            left -= step
+        }
+        return true
     }
 
     /// Asks the engine about a call on an inode, skipping it entirely (no

@@ -72,8 +72,13 @@ public enum HarnessRun {
         guard !config.scenarios.isEmpty else {
             return .failure(HarnessError("no scenario to run; check --scenarios and --scenario."))
         }
-        for arm in Arm.allCases where config.executors[arm]?.isEmpty ?? true {
-            return .failure(HarnessError("no executor command for the \(arm.rawValue) arm."))
+        for arm in Arm.allCases {
+            guard let program = config.executors[arm]?.first else {
+                return .failure(HarnessError("no executor command for the \(arm.rawValue) arm."))
+            }
+            guard Self.findExecutable(program) else {
+                return .failure(HarnessError("the \(arm.rawValue) executor '\(program)' is not an executable file or a command on PATH; check --executor."))
+            }
         }
         let warmup = config.warmup
         let records = config.scenarios.map(scenarioRecord)
@@ -88,6 +93,10 @@ public enum HarnessRun {
             let header = resumed!.1
             guard header.scenarios.map(\.id) == records.map(\.id), header.scenarios.map(\.sha256) == records.map(\.sha256) else {
                 return .failure(HarnessError("the scenarios differ from the ones run \(header.runID) started with; resume with the same scenario files and --scenario."))
+            }
+            let executors = Dictionary(uniqueKeysWithValues: config.executors.map { ($0.key.rawValue, $0.value) })
+            guard header.options.executors == executors else {
+                return .failure(HarnessError("run \(header.runID) ran other executors (\(header.options.executors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.joined(separator: " "))" }.joined(separator: ", "))); resume with the same --executor."))
             }
             config.seed = header.seed
             config.trialsPerArm = header.options.trials
@@ -138,7 +147,7 @@ public enum HarnessRun {
         let startedAt = resumed?.1.startedAt ?? ISO8601DateFormatter().string(from: Date())
         let runID = resumed?.1.runID ?? Self.runID(seed: seed)
         let options = RunOptions(
-            trials: trialsPerArm ?? -1, jobs: jobs, scenarioGlob: config.scenarioGlob,
+            trials: trialsPerArm, jobs: jobs, scenarioGlob: config.scenarioGlob,
             executors: Dictionary(uniqueKeysWithValues: config.executors.map { ($0.key.rawValue, $0.value) }), warmup: warmup)
         let environment = resumed?.1.environment ?? EnvironmentProbe.probe(mountArguments: mount.arguments, backing: backing)
         let journal: Journal
@@ -163,8 +172,14 @@ public enum HarnessRun {
         inherited.removeValue(forKey: ExecutorEnvironment.trial)
         let strays = StrayProcesses(reapsOrphans: config.ownsProcess)
         strays.keep(mount.pid)
+        // An executor dies with the harness thread that started it, even if
+        // the harness is SIGKILLed: setpriv (util-linux) sets the parent-death
+        // signal and then becomes the executor. posix_spawn cannot set it.
+        let setpriv = "/usr/bin/setpriv"
+        let tied = access(setpriv, X_OK) == 0
+        let executors = config.executors.mapValues { tied ? [setpriv, "--pdeathsig", "KILL", "--"] + $0 : $0 }
         let runner = TrialRunner(mount: mount, traces: TraceRouter(mount: mount), strays: strays,
-                                 executors: config.executors, environment: inherited)
+                                 executors: executors, environment: inherited)
         let progress = Progress(plan: plan, scenarios: config.scenarios, alreadyDone: done.count, output: config.say)
         let state = RunState(todo: todo)
         let signalWatcher = SignalWatcher(signals: stopSignals, state: state)
@@ -220,6 +235,13 @@ public enum HarnessRun {
         let path = config.resultsDirectory + "/" + runID + ".json"
         if case .failure(let error) = ResultFile.write(result, to: path) { return .failure(error) }
         return .success(RunOutcome(result: result, resultPath: path, journalPath: journal.path, stoppedBecause: state.stopReason))
+    }
+
+    /// Whether `program` names an executable: a path, or a name found on PATH.
+    static func findExecutable(_ program: String) -> Bool {
+        if program.contains("/") { return access(program, X_OK) == 0 }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").contains { access("\($0)/\(program)", X_OK) == 0 }
     }
 
     static func runID(seed: UInt64) -> String {

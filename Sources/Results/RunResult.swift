@@ -49,8 +49,8 @@ public struct RunResult: Codable, Sendable {
 
 /// How the run was asked for.
 public struct RunOptions: Codable, Sendable, Hashable {
-    /// Trials per arm per scenario (warm-up not included).
-    public var trials: Int
+    /// Trials per arm per scenario (warm-up not included); nil: each scenario's own count.
+    public var trials: Int?
     public var jobs: Int
     /// The `--scenario` glob, if one was given.
     public var scenarioGlob: String?
@@ -59,7 +59,7 @@ public struct RunOptions: Codable, Sendable, Hashable {
     /// Warm-up trials per arm per scenario.
     public var warmup: Int
 
-    public init(trials: Int, jobs: Int, scenarioGlob: String?, executors: [String: [String]], warmup: Int) {
+    public init(trials: Int?, jobs: Int, scenarioGlob: String?, executors: [String: [String]], warmup: Int) {
         self.trials = trials
         self.jobs = jobs
         self.scenarioGlob = scenarioGlob

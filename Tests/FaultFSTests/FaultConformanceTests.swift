@@ -312,6 +312,44 @@ extension MountTests {
             #expect(FaultTest.lines(run.traceFile).count == 3)
         }
 
+        @Test("delay: a process killed while a call of it is delayed dies at once, and a signal ends the call with EINTR")
+        func delayIsInterruptible() throws {
+            let plan = """
+                rules:
+                  - {name: stall, fault: delay, path: stalled, ops: [read], ms: 20000}
+                """
+            _ = try withFaultMount(plan: plan, setup: { b in try T.put(b, "stalled", "x") }) { m in
+                // A reader stuck in a 20 s read is SIGKILLed after 0.3 s: it
+                // must be gone long before the delay would end.
+                let reader = try ChildProcess.spawn("cat", [m.fs.path("stalled")], stdout: "/dev/null", stderr: "/dev/null")
+                Clock.sleep(0.3)
+                let killedAt = Clock.now
+                reader.send(SIGKILL)
+                let ended = reader.wait(timeout: 5)
+                #expect(ended == .signaled(SIGKILL))
+                #expect(Clock.now - killedAt < 1, "the killed reader took \(Clock.now - killedAt) s to die")
+                // A caught signal interrupts the call the same way: read() fails
+                // with EINTR, and the handler runs then, not 20 s later.
+                let got = try T.child("""
+                    import signal
+                    class Alarm(Exception): pass
+                    def ring(*a): raise Alarm()
+                    signal.signal(signal.SIGALRM, ring)
+                    fd = os.open(sys.argv[1] + "/stalled", os.O_RDONLY)
+                    start = time.monotonic()
+                    signal.setitimer(signal.ITIMER_REAL, 0.2)
+                    try:
+                        os.read(fd, 1)
+                        outcome = "completed"
+                    except Alarm:
+                        outcome = "interrupted"
+                    print(json.dumps({"read": outcome, "seconds": time.monotonic() - start}))
+                    """, [m.mountPoint])
+                #expect(got["read"] as? String == "interrupted")
+                #expect((got["seconds"] as? Double ?? 99) < 2, "\(got)")
+            }
+        }
+
         @Test("delay: 5 ms per call at the median (±0.5 ms against the no-fault baseline); bandwidth 10 MB/s adds 10 ms per 100 kB")
         func delay() throws {
             // Both files are targeted (direct I/O, every read reaches the

@@ -19,7 +19,7 @@ let repositoryRoot: String = {
 func faultbenchRun(_ arguments: [String], in dir: TemporaryDirectory) throws -> (ToolResult, RunResult?) {
     let binary = try FaultbenchBinary.path()
     let result = try Tool.run(binary, ["run", "--scenarios", repositoryRoot + "/scenarios", "--results", dir.path("results")] + arguments,
-                              cwd: dir.path, environment: ["CI": "1"], timeout: 600)
+                              cwd: dir.path, environment: ["CI": "1", "TMPDIR": dir.path], timeout: 600)
     let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path("results"))) ?? []
     guard let json = files.first(where: { $0.hasSuffix(".json") }) else { return (result, nil) }
     switch ResultFile.read(dir.path("results/" + json)) {
@@ -92,6 +92,56 @@ struct EndToEndTests {
         #expect(prevention.lower <= 0 && prevention.upper >= 0, "pooled A/A prevention \(prevention)")
     }
 
+    @Test("README's Python executor as the pattern-off arm of a real run")
+    func pythonExecutorThroughTheRun() throws {
+        let dir = try TemporaryDirectory("e2e")
+        defer { try? dir.remove() }
+        let binary = try FaultbenchBinary.path()
+        let builtin = String(binary[..<binary.lastIndex(of: "/")!]) + "/faultbench-executor"
+        let python = "\(Tool.python3) \(repositoryRoot)/scripts/example-executor.py"
+        let (tool, document) = try faultbenchRun(
+            ["--scenario", "exec-004/*", "--trials", "3", "--executor", "off=\(python),on=\(builtin) on"], in: dir)
+        #expect(tool.succeeded, "\(tool)")
+        let run = try #require(document)
+        #expect(run.options.executors["off"]?.last?.hasSuffix("example-executor.py") == true)
+        let figures = try #require(run.figures)
+        for scenario in figures.scenarios {
+            if scenario.control {
+                #expect(scenario.arms.off.errors == 0, "\(scenario.id)")
+            } else {
+                // Python's plain open/write/close does the same harm as the built-in pattern-off arm.
+                #expect(scenario.arms.off.errors > 0, "\(scenario.id)")
+                #expect(scenario.arms.on.errors == 0, "\(scenario.id)")
+            }
+        }
+    }
+
+    @Test("a harness killed with SIGKILL leaves no mount and no executor behind")
+    func killedHarness() throws {
+        let dir = try TemporaryDirectory("e2e")
+        defer { try? dir.remove() }
+        let binary = try FaultbenchBinary.path()
+        // The pattern-off arm of this scenario loops until its timeout: an executor is running when the harness dies.
+        let process = try ChildProcess.spawn(
+            binary, ["run", "--scenarios", repositoryRoot + "/scenarios", "--results", dir.path("results"),
+                     "--scenario", "pattern-001/oscillating-controller", "--trials", "20", "--jobs", "2"],
+            cwd: dir.path, environment: ["CI": "1", "TMPDIR": dir.path], stdout: dir.path("out"), stderr: dir.path("err"))
+        let deadline = Clock.now + 60
+        while Clock.now < deadline && processesOfTrials(under: dir.path).isEmpty { Clock.sleep(0.01) }
+        #expect(!processesOfTrials(under: dir.path).isEmpty, "no executor ever ran")
+        process.send(SIGKILL)
+        _ = process.wait(timeout: 10)
+        var left: [pid_t] = []
+        let settle = Clock.now + 10
+        repeat {
+            Clock.sleep(0.05)
+            left = processesOfTrials(under: dir.path)
+        } while Clock.now < settle && (!left.isEmpty || !MountTable.fuseMounts(under: dir.path).isEmpty)
+        #expect(left.isEmpty, "executors outlived the harness: \(left)")
+        #expect(MountTable.fuseMounts(under: dir.path).isEmpty)
+        for pid in left { kill(pid, SIGKILL) }
+    }
+
     @Test("Ctrl-C leaves a valid partial result, and --resume finishes the same run")
     func interruptAndResume() throws {
         let dir = try TemporaryDirectory("e2e")
@@ -99,7 +149,7 @@ struct EndToEndTests {
         let binary = try FaultbenchBinary.path()
         let arguments = ["run", "--scenarios", repositoryRoot + "/scenarios", "--results", dir.path("results"),
                          "--scenario", "exec-002/*", "--trials", "8", "--seed", "9", "--jobs", "1"]
-        let process = try ChildProcess.spawn(binary, arguments, cwd: dir.path, environment: ["CI": "1"],
+        let process = try ChildProcess.spawn(binary, arguments, cwd: dir.path, environment: ["CI": "1", "TMPDIR": dir.path],
                                              stdout: dir.path("out"), stderr: dir.path("err"))
         // Wait for a few trials in the journal, then interrupt as a terminal would.
         var journal: String?
@@ -123,7 +173,7 @@ struct EndToEndTests {
         #expect(partial.trials.count > 0 && partial.trials.count < 5 * 18)
         #expect(MountTable.fuseMounts(under: dir.path).isEmpty)
 
-        let resumed = try Tool.run(binary, arguments + ["--resume", path], cwd: dir.path, environment: ["CI": "1"], timeout: 600)
+        let resumed = try Tool.run(binary, arguments + ["--resume", path], cwd: dir.path, environment: ["CI": "1", "TMPDIR": dir.path], timeout: 600)
         #expect(resumed.succeeded, "\(resumed)")
         let whole = try { switch ResultFile.read(partialFile) { case .success(let r): return r; case .failure(let e): throw e } }()
         #expect(whole.complete)
