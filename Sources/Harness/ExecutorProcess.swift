@@ -119,8 +119,19 @@ struct ExecutorProcess {
         var status: Int32 = 0
         var exitedAt: Double?
         while true {
-            if exitedAt == nil, case .success(let reaped) = Syscall.run({ waitpid(pid, &status, WNOHANG) }), reaped == pid {
-                exitedAt = Monotonic.now
+            if exitedAt == nil {
+                switch Syscall.run({ waitpid(pid, &status, WNOHANG) }) {
+                case .success(let reaped) where reaped == pid:
+                    exitedAt = Monotonic.now
+                case .failure:
+                    // ECHILD: someone else in this process reaped it (code
+                    // that waits for any child). It has ended; how is lost,
+                    // and a signal 9 status says so rather than a hang.
+                    exitedAt = Monotonic.now
+                    status = 9
+                default:
+                    break
+                }
             }
             let now = Monotonic.now
             let outputOpen = streams[1] >= 0 || streams[2] >= 0

@@ -197,7 +197,7 @@ public enum HarnessRun {
                     let scenario = scenarios[trial.scenario]
                     let result = gate.run(alone: scenario.needsMountAlone) { runner.run(trial, of: scenario) }
                     state.finish(trial.id)
-                    runner.strays.sweep { state.isFinished($0) }
+                    runner.strays.sweep(mountpoint: mountpoint) { state.isFinished($0) }
                     switch result.flatMap({ record in mount.checkAlive().map { record } }) {
                     case .failure(let error):
                         // Nothing from this trial on is counted: the filesystem under it is gone or not answering.
@@ -217,7 +217,7 @@ public enum HarnessRun {
         for _ in 0..<workers { finished.wait() }
         let wall = Monotonic.now - begin
         progress.end()
-        runner.strays.sweep { _ in true }
+        runner.strays.sweep(mountpoint: mountpoint) { _ in true }
 
         let trials = (done + state.accepted).sorted { $0.index < $1.index }
         let complete = state.stopReason == nil && trials.count == plan.count

@@ -96,6 +96,13 @@ final class RunMount: @unchecked Sendable {
             return .failure(HarnessError("the filesystem process ended during the run: \(logTail())"))
         }
         guard isMounted() else {
+            // A daemon that was killed loses its mount before it can be
+            // reaped: give it a moment, so the message names the real cause.
+            let deadline = Monotonic.now + 0.5
+            while Monotonic.now < deadline {
+                if daemonExited() { return .failure(HarnessError("the filesystem process ended during the run: \(logTail())")) }
+                Syscall.sleep(nanoseconds: 5_000_000)
+            }
             return .failure(HarnessError("the mount at '\(mountpoint)' has gone while its process runs: \(logTail())"))
         }
         return request(.ping).map { _ in () }
@@ -122,6 +129,14 @@ final class RunMount: @unchecked Sendable {
     func stop() {
         lock.lock()
         defer { lock.unlock() }
+        // Whatever happened to the daemon, nothing stays mounted: a dead
+        // daemon's mount answers statfs with ENOTCONN, so the mount table is
+        // asked, and auto_unmount is given a moment before a lazy unmount.
+        defer {
+            let deadline = Monotonic.now + 1
+            while MountTable.entry(at: mountpoint) != nil && Monotonic.now < deadline { Syscall.sleep(nanoseconds: 5_000_000) }
+            if MountTable.entry(at: mountpoint) != nil { _ = FaultFSServer.unmount(mountpoint) }
+        }
         guard !ended else { return }
         ended = true
         _ = kill(pid, SIGTERM)
@@ -142,7 +157,6 @@ final class RunMount: @unchecked Sendable {
             _ = kill(pid, SIGKILL)
             _ = Syscall.run { waitpid(pid, &status, 0) }
         }
-        if isMounted() { _ = FaultFSServer.unmount(mountpoint) }
     }
 
     private func daemonExited() -> Bool {

@@ -48,12 +48,16 @@ final class StrayProcesses: @unchecked Sendable {
     }
 
     /// Kills (and reaps) every child of this process that belongs to a
-    /// finished trial by its environment, and, if the run owns the process,
-    /// reaps the orphans that have ended.
-    /// - Parameter finished: whether a trial id is done.
+    /// finished trial of this run by its environment, and, if the run owns
+    /// the process, reaps the orphans that have ended.
+    /// - Parameters:
+    ///   - mountpoint: this run's mount point: a process is this run's only
+    ///     if its `FAULTBENCH_ROOT` is a trial directory under it (another
+    ///     run in the same process has trials with the same ids).
+    ///   - finished: whether a trial id is done.
     /// - Returns: how many processes were killed.
     @discardableResult
-    func sweep(finished: (String) -> Bool) -> Int {
+    func sweep(mountpoint: String, finished: (String) -> Bool) -> Int {
         lock.lock()
         defer { lock.unlock() }
         var killed = 0
@@ -64,7 +68,7 @@ final class StrayProcesses: @unchecked Sendable {
             // no environment left to say whose it was). Embedded, such a child
             // may be someone else's to wait for, and is left alone.
             if reapsOrphans, case .success(let r) = Syscall.run({ waitpid(pid, &status, WNOHANG) }), r == pid { continue }
-            guard let trial = Self.trial(of: pid) else { continue }
+            guard let (trial, root) = Self.trial(of: pid), root == mountpoint + "/" + trial else { continue }
             if finished(trial) {
                 _ = kill(pid, SIGKILL)
                 _ = Syscall.run { waitpid(pid, &status, 0) }
@@ -87,13 +91,16 @@ final class StrayProcesses: @unchecked Sendable {
         return Array(pids)
     }
 
-    /// The `FAULTBENCH_TRIAL` in a process's environment.
-    static func trial(of pid: pid_t) -> String? {
+    /// The `FAULTBENCH_TRIAL` and `FAULTBENCH_ROOT` in a process's environment.
+    static func trial(of pid: pid_t) -> (trial: String, root: String)? {
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return nil }
-        let key = Array((ExecutorEnvironment.trial + "=").utf8)
-        for entry in data.split(separator: 0) where entry.starts(with: key) {
-            return String(decoding: entry.dropFirst(key.count), as: UTF8.self)
+        let trialKey = Array((ExecutorEnvironment.trial + "=").utf8), rootKey = Array((ExecutorEnvironment.root + "=").utf8)
+        var trial: String?, root: String?
+        for entry in data.split(separator: 0) {
+            if entry.starts(with: trialKey) { trial = String(decoding: entry.dropFirst(trialKey.count), as: UTF8.self) }
+            if entry.starts(with: rootKey) { root = String(decoding: entry.dropFirst(rootKey.count), as: UTF8.self) }
         }
-        return nil
+        guard let trial, let root else { return nil }
+        return (trial, root)
     }
 }
