@@ -15,7 +15,11 @@ extension Gate {
     ///   arm's error rate is held against the same threshold);
     /// - times: a one-sided Mann–Whitney U test of the on arm's wall times at
     ///   `alpha`, Holm-corrected, together with a median more than the
-    ///   scenario's `time-worse` (default 5%) slower.
+    ///   scenario's `time-worse` (default 5%) slower. By default each on-arm
+    ///   time is divided by its own run's off-arm median first
+    ///   (`TimeBasis.relativeToOffArm`): the pattern's time against ordinary
+    ///   code measured at the same moments, so that a busier machine during
+    ///   one of the two runs is not a regression; `.raw` compares seconds.
     ///
     /// Holm's correction runs over every test that could declare a regression
     /// (each scenario's error test and time test together), so noise alone
@@ -84,6 +88,7 @@ extension Gate {
         var off: ErrorCount
         var on: ErrorCount
         var onTimes: [Double]
+        var offTimes: [Double]
         var control: Bool
 
         init(_ trials: [TrialRecord], control: Bool) {
@@ -92,6 +97,7 @@ extension Gate {
             self.off = ErrorCount(errors: off.filter { $0.outcome.isError }.count, n: off.count)
             self.on = ErrorCount(errors: on.filter { $0.outcome.isError }.count, n: on.count)
             self.onTimes = on.map(\.seconds)
+            self.offTimes = off.map(\.seconds)
             self.control = control
         }
 
@@ -155,18 +161,33 @@ extension Gate {
                 error.worsening = new - old
                 error.measure = "on-error-rate-rise"
             }
-            var time = TimeComparison(threshold: input.timeWorse)
+            var time = TimeComparison(threshold: input.timeWorse, basis: options.timeBasis)
             time.baselineMedian = Figures.median(base.onTimes)
             time.resultMedian = Figures.median(now.onTimes)
-            if let old = time.baselineMedian, let new = time.resultMedian, old > 0 { time.change = new / old - 1 }
+            time.baselineOffMedian = Figures.median(base.offTimes)
+            time.resultOffMedian = Figures.median(now.offTimes)
+            // Relative to the off arm: each on-arm time over its own run's
+            // off-arm median, so a machine that is slower or busier for both
+            // arms alike (the arms' trials are interleaved) moves nothing.
+            var baseTimes = base.onTimes, nowTimes = now.onTimes
+            if options.timeBasis == .relativeToOffArm {
+                if let old = time.baselineOffMedian, let new = time.resultOffMedian, old > 0, new > 0 {
+                    baseTimes = baseTimes.map { $0 / old }
+                    nowTimes = nowTimes.map { $0 / new }
+                } else {
+                    baseTimes = []
+                    nowTimes = []
+                }
+            }
+            if let old = Figures.median(baseTimes), let new = Figures.median(nowTimes), old > 0 { time.change = new / old - 1 }
             if base.on.n >= options.minimumTrials && now.on.n >= options.minimumTrials {
                 tested.append(k)
                 error.pWorse = Figures.fisherExact(a: now.on.errors, b: now.on.n - now.on.errors,
                                                    c: base.on.errors, d: base.on.n - base.on.errors, alternative: .greater)
                 error.pBetter = Figures.fisherExact(a: now.on.errors, b: now.on.n - now.on.errors,
                                                     c: base.on.errors, d: base.on.n - base.on.errors, alternative: .less)
-                let slower = Figures.mannWhitney(now.onTimes, base.onTimes, alternative: .greater)
-                let faster = Figures.mannWhitney(now.onTimes, base.onTimes, alternative: .less)
+                let slower = Figures.mannWhitney(nowTimes, baseTimes, alternative: .greater)
+                let faster = Figures.mannWhitney(nowTimes, baseTimes, alternative: .less)
                 time.pSlower = slower?.p
                 time.pFaster = faster?.p
                 time.method = slower?.method
@@ -229,7 +250,10 @@ extension Gate {
         }
 
         // Times.
-        let medians = "median time of the pattern-on arm \(seconds(time.baselineMedian)) in the baseline, \(seconds(time.resultMedian)) in the result"
+        var medians = "median time of the pattern-on arm \(seconds(time.baselineMedian)) in the baseline, \(seconds(time.resultMedian)) in the result"
+        if time.basis == .relativeToOffArm {
+            medians += " (\(ratio(time.baselineMedian, time.baselineOffMedian)) and \(ratio(time.resultMedian, time.resultOffMedian)) of the pattern-off arm's)"
+        }
         let change = time.change ?? 0
         if let p = time.pSlowerHolm, p < alpha, change > time.threshold {
             worse = true
@@ -269,6 +293,11 @@ extension Gate {
 
     static func signedPercent(_ value: Double) -> String {
         String(format: "%+.1f%%", value * 100)
+    }
+
+    static func ratio(_ on: Double?, _ off: Double?) -> String {
+        guard let on, let off, off > 0 else { return "n/a" }
+        return String(format: "%.2fx", on / off)
     }
 
     static func points(_ value: Double) -> String {

@@ -149,9 +149,16 @@ public struct ErrorComparison: Codable, Sendable, Hashable {
 
 /// The pattern-on arm's wall times in the baseline and the result.
 public struct TimeComparison: Codable, Sendable, Hashable {
+    /// What was compared: the on arm's times relative to its own run's off arm, or raw seconds.
+    public var basis: TimeBasis
+    /// The on arm's median seconds.
     public var baselineMedian: Double?
     public var resultMedian: Double?
-    /// resultMedian / baselineMedian − 1: above 0 the result is slower.
+    /// The off arm's median seconds, the yardstick of `relative-to-off-arm`.
+    public var baselineOffMedian: Double?
+    public var resultOffMedian: Double?
+    /// The change of the compared median, result over baseline − 1 (for
+    /// `relative-to-off-arm`: of median(on)/median(off)); above 0 the result is slower.
     public var change: Double?
     public var threshold: Double
     /// One-sided Mann–Whitney U p that the result is slower, and its Holm adjustment.
@@ -162,4 +169,9 @@ public struct TimeComparison: Codable, Sendable, Hashable {
     public var pFasterHolm: Double?
     /// `exact` or `normal`, as the Mann–Whitney test reports.
     public var method: String?
+
+    public init(threshold: Double, basis: TimeBasis) {
+        self.threshold = threshold
+        self.basis = basis
+    }
 }

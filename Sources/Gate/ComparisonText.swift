@@ -27,7 +27,8 @@ extension Comparison {
                 prevention = scenario.control ? "control" : "\(Gate.percent(e.baselinePrevention)) -> \(Gate.percent(e.resultPrevention))"
             }
             if let t = scenario.time, let change = t.change {
-                time = "\(Gate.seconds(t.baselineMedian)) -> \(Gate.seconds(t.resultMedian)) (\(Gate.signedPercent(change)))"
+                let judged = t.basis == .relativeToOffArm ? "; against off \(Gate.signedPercent(change))" : " (\(Gate.signedPercent(change)))"
+                time = "\(Gate.seconds(t.baselineMedian)) -> \(Gate.seconds(t.resultMedian))" + judged
             }
             lines.append(pad(scenario.id, width) + "  " + pad(scenario.verdict.rawValue, 12) + "  " + pad(errors, 14)
                          + "  " + pad(prevention, 14) + "  " + time)

@@ -29,8 +29,22 @@ public struct GateOptions: Codable, Sendable, Hashable {
     public var minimumTrials: Int = 5
     /// Compare even when the environments' fingerprints differ.
     public var allowEnvironmentChange: Bool = false
+    /// What the time test compares.
+    public var timeBasis: TimeBasis = .relativeToOffArm
 
     public init() {}
+}
+
+/// What the time test of `compare` compares.
+public enum TimeBasis: String, Codable, Sendable, Hashable, CaseIterable {
+    /// Each on-arm time divided by the median off-arm time of its own run
+    /// and scenario: the pattern's cost against ordinary code measured at the
+    /// same moments (the arms' trials are interleaved). A run on a busier or
+    /// slower machine moves both arms and so moves nothing here.
+    case relativeToOffArm = "relative-to-off-arm"
+    /// The on arm's seconds as measured: only sound when both runs had the
+    /// machine to themselves.
+    case raw
 }
 
 extension Gate {

@@ -31,6 +31,9 @@ struct GateArguments: ParsableArguments {
     @Option(help: "Counted trials the on arm needs on both sides before a scenario is judged.")
     var minTrials: Int = 5
 
+    @Option(help: "What the time test compares: relative-to-off-arm (each on-arm time over its run's off-arm median, so a busier machine in one run is not a regression) or raw (seconds).")
+    var timeBasis: String = TimeBasis.relativeToOffArm.rawValue
+
     @Option(help: "Also write the comparison as JSON to this file (atomically).")
     var json: String?
 
@@ -39,6 +42,7 @@ struct GateArguments: ParsableArguments {
         guard (0...1).contains(preventionDrop) else { throw ValidationError("--prevention-drop must be from 0 to 1, such as 0.1.") }
         guard (0...1000).contains(timeWorse) else { throw ValidationError("--time-worse must be from 0 to 1000, such as 0.05.") }
         guard (1...1_000_000).contains(minTrials) else { throw ValidationError("--min-trials must be from 1 to 1000000.") }
+        guard TimeBasis(rawValue: timeBasis) != nil else { throw ValidationError("--time-basis must be relative-to-off-arm or raw.") }
     }
 
     var options: GateOptions {
@@ -48,6 +52,7 @@ struct GateArguments: ParsableArguments {
         options.timeWorse = timeWorse
         options.minimumTrials = minTrials
         options.allowEnvironmentChange = allowEnvChange
+        options.timeBasis = TimeBasis(rawValue: timeBasis) ?? .relativeToOffArm
         return options
     }
 
@@ -84,8 +89,10 @@ struct CompareCommand: ParsableCommand {
         discussion: """
         Per scenario, the pattern-on arm's error rate (one-sided Fisher exact test, Holm-corrected across scenarios, \
         together with a prevention drop above the threshold) and its wall times (one-sided Mann-Whitney U test, \
-        Holm-corrected, together with a median more than 5% slower). Warm-up trials never count. Thresholds per \
-        scenario: thresholds.prevention-drop and thresholds.time-worse in the scenario file.
+        Holm-corrected, together with a median more than 5% slower; by default each on-arm time is taken relative to \
+        its own run's off-arm median, so a busier machine during one run moves nothing). Holm runs over every test that \
+        could declare a regression, so noise alone fails a job with a chance of at most --alpha. Warm-up trials never \
+        count. Thresholds per scenario: thresholds.prevention-drop and thresholds.time-worse in the scenario file.
 
         \(gateExitCodes)
         """

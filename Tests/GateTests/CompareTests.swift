@@ -144,6 +144,28 @@ struct CompareTests {
         #expect(strict.exitCode == 2)
     }
 
+    @Test("a machine 40% slower for both arms is no regression (times relative to the off arm); raw seconds would call it one")
+    func busierMachine() throws {
+        let base = Cell("p/t", offErrors: 20, onErrors: 0, n: 20, onTimes: Fixture.times(20, median: 0.010, spread: 0.05, seed: 1),
+                        offTimes: Fixture.times(20, median: 0.008, spread: 0.05, seed: 2))
+        let busy = Cell("p/t", offErrors: 20, onErrors: 0, n: 20, onTimes: Fixture.times(20, median: 0.014, spread: 0.05, seed: 3),
+                        offTimes: Fixture.times(20, median: 0.0112, spread: 0.05, seed: 4))
+        let relative = Gate.compare(Fixture.run([busy]), baseline: Fixture.run([base]))
+        #expect(relative.exitCode == 0, "\(relative.scenarios.first!.reasons)")
+        let time = try #require(relative.scenarios.first?.time)
+        #expect(time.basis == .relativeToOffArm)
+        #expect(try #require(time.resultMedian) / #require(time.baselineMedian) > 1.3)
+        #expect(abs(try #require(time.change)) < 0.05)
+        var raw = GateOptions()
+        raw.timeBasis = .raw
+        #expect(Gate.compare(Fixture.run([busy]), baseline: Fixture.run([base]), options: raw).exitCode == 2)
+
+        // The pattern itself 40% slower while the off arm is unchanged: a regression on either basis.
+        var slower = base
+        slower.onTimes = Fixture.times(20, median: 0.014, spread: 0.05, seed: 5)
+        #expect(Gate.compare(Fixture.run([slower]), baseline: Fixture.run([base])).exitCode == 2)
+    }
+
     @Test("improvement only: exit 4")
     func improvement() {
         let baseline = Fixture.run([Cell("p/a", offErrors: 20, onErrors: 14, n: 20), Cell("p/b", offErrors: 20, onErrors: 1, n: 20)])

@@ -12,14 +12,17 @@ enum Fixture {
         var offErrors: Int
         var onErrors: Int
         var n: Int
-        /// The on arm's times; the off arm gets 10 ms each.
+        /// The on arm's times.
         var onTimes: [Double]
+        /// The off arm's times; 10 ms each unless given.
+        var offTimes: [Double]
         var thresholds: Thresholds? = nil
         /// Warm-up trials per arm, all errors, to prove they are never counted.
         var warmups = 0
 
         init(_ id: String, control: Bool = false, offErrors: Int, onErrors: Int, n: Int, onTimes: [Double]? = nil,
-             thresholds: Thresholds? = nil, warmups: Int = 0) {
+             offTimes: [Double]? = nil, thresholds: Thresholds? = nil, warmups: Int = 0) {
+            self.offTimes = offTimes ?? Array(repeating: 0.010, count: n)
             self.id = id
             self.control = control
             self.offErrors = offErrors
@@ -51,7 +54,7 @@ enum Fixture {
                 add(cell, .on, k, error: true, seconds: 1, warmup: true)
             }
             for k in 0..<cell.n {
-                add(cell, .off, cell.warmups + k, error: k < cell.offErrors, seconds: 0.010, warmup: false)
+                add(cell, .off, cell.warmups + k, error: k < cell.offErrors, seconds: cell.offTimes[k], warmup: false)
                 add(cell, .on, cell.warmups + k, error: k < cell.onErrors, seconds: cell.onTimes[k], warmup: false)
             }
         }
