@@ -179,7 +179,10 @@ extension Gate {
                     nowTimes = []
                 }
             }
-            if let old = Figures.median(baseTimes), let new = Figures.median(nowTimes), old > 0 { time.change = new / old - 1 }
+            if let old = Figures.median(baseTimes), let new = Figures.median(nowTimes), old > 0, (new / old).isFinite {
+                // Not finite only for absurd hand-edited times; then there is no change to report (and JSON could not carry it).
+                time.change = new / old - 1
+            }
             if base.on.n >= options.minimumTrials && now.on.n >= options.minimumTrials {
                 tested.append(k)
                 error.pWorse = Figures.fisherExact(a: now.on.errors, b: now.on.n - now.on.errors,

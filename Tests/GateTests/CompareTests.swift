@@ -258,6 +258,20 @@ struct CompareTests {
         #expect(comparison.scenarios.first?.errors?.resultOn == ErrorCount(errors: 0, n: 20))
     }
 
+    @Test("extreme numbers: 50,000 trials, times of 1e-300 and 1e300 seconds: a verdict, and JSON that encodes")
+    func extremes() throws {
+        let huge = Gate.compare(Fixture.run([Cell("p/a", offErrors: 50_000, onErrors: 10, n: 50_000)]),
+                                baseline: Fixture.run([Cell("p/a", offErrors: 50_000, onErrors: 0, n: 50_000)]))
+        #expect(huge.exitCode == 0, "10 more errors in 50,000 is significant but tiny")
+        let tiny = Array(repeating: 1e-300, count: 10), vast = Array(repeating: 1e300, count: 10)
+        for (a, b) in [(tiny, vast), (vast, tiny)] {
+            let comparison = Gate.compare(Fixture.run([Cell("p/a", offErrors: 10, onErrors: 0, n: 10, onTimes: a, offTimes: a)]),
+                                          baseline: Fixture.run([Cell("p/a", offErrors: 10, onErrors: 0, n: 10, onTimes: b, offTimes: tiny)]))
+            _ = try JSONEncoder().encode(comparison)
+            _ = comparison.plainText(baselineName: "b", resultName: "r")
+        }
+    }
+
     @Test("the comparison round-trips through JSON and its plain text names the verdict and exit code")
     func codable() throws {
         let comparison = Gate.compare(Fixture.run([Cell("p/a", offErrors: 20, onErrors: 15, n: 20)]),
