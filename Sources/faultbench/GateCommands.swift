@@ -171,12 +171,20 @@ struct MergeCommand: ParsableCommand {
     var allowEnvChange = false
 
     func run() throws {
-        let runs = try shards.map { try loadResult($0, as: "shard") }
+        // A shard may hold no counted trial (more shards than trials in a
+        // scenario); only the merged result has to be usable.
+        let runs = try shards.map { path in
+            switch ResultFile.read(path) {
+            case .failure(let error): throw Failure(error.description)
+            case .success(let run): return run
+            }
+        }
         let merged: RunResult
         switch Gate.merge(runs, names: shards, allowEnvironmentChange: allowEnvChange) {
         case .failure(let error): throw Failure(error.description)
         case .success(let value): merged = value
         }
+        if case .failure(let error) = Gate.checkUsable(merged, name: output) { throw Failure(error.description) }
         if case .failure(let error) = ResultFile.write(merged, to: output) { throw Failure(error.description) }
         Output.line("merged \(runs.count) shards of run seed \(merged.seed) into \(output) (\(merged.trials.filter { !$0.warmup }.count) counted trials)")
     }

@@ -68,6 +68,9 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var gate: GateArguments
 
     func validate() throws {
+        if baseline == nil && (gate.json != nil || gate.allowEnvChange) {
+            throw ValidationError("--json and --allow-env-change compare with a baseline; give --baseline FILE too.")
+        }
         if let shard, Shard.parse(shard) == nil {
             throw ValidationError("--shard must be i/n with 1 <= i <= n <= \(Shard.maximumCount), such as 2/4.")
         }

@@ -87,6 +87,23 @@ struct GateCommandTests {
         #expect(compare.exit == .exited(0), "\(compare)")
     }
 
+    @Test("merge accepts shards that hold no counted trial (more shards than trials), and writes the whole run")
+    func emptyShards() throws {
+        let dir = try TemporaryDirectory("gate")
+        defer { try? dir.remove() }
+        let parts = MergeTests.shards(30)
+        #expect(parts.contains { !$0.trials.contains { !$0.warmup } }, "some shard must be empty for this test")
+        var names: [String] = []
+        for (k, part) in parts.enumerated() {
+            names.append("s\(k + 1).json")
+            try writeFixture(part, dir.path(names.last!))
+        }
+        let tool = try faultbench(["merge"] + names + ["--output", "merged.json"], in: dir)
+        #expect(tool.succeeded, "\(tool)")
+        let merged = try { switch ResultFile.read(dir.path("merged.json")) { case .success(let r): return r; case .failure(let e): throw e } }()
+        #expect(merged.trials.filter { !$0.warmup }.count == 24)
+    }
+
     /// One bad input: the exact first words of its one line.
     struct BadCase: CustomTestStringConvertible, Sendable {
         var name: String
@@ -132,6 +149,8 @@ struct GateCommandTests {
                 message: "faultbench: 'shard2-seed9.json' is not a shard of the same run as 'shard1.json': seed 1 against 9. Merge shards run with the same seed, options and scenario files.\n"),
         BadCase(name: "merge: only one shard", arguments: ["merge", "shard1.json", "--output", "out.json"],
                 message: "faultbench: merge needs at least two shards; name every shard's result (faultbench run --shard i/n).\n"),
+        BadCase(name: "run: --json without --baseline", arguments: ["run", "--json", "x.json"],
+                message: "faultbench: --json and --allow-env-change compare with a baseline; give --baseline FILE too. (see faultbench --help)\n"),
         BadCase(name: "run: shard 0/2", arguments: ["run", "--shard", "0/2"],
                 message: "faultbench: --shard must be i/n with 1 <= i <= n <= 10000, such as 2/4. (see faultbench --help)\n"),
         BadCase(name: "run: shard 3/2", arguments: ["run", "--shard", "3/2"],
