@@ -67,6 +67,9 @@ let package = Package(
         .target(name: "Results", dependencies: ["ExecutorContract"]),
         // Pure statistics over a results document: rates, intervals, tests.
         .target(name: "Figures", dependencies: ["Results"]),
+        // The CI gate: a result judged against a baseline, and shards merged;
+        // pure functions over results documents.
+        .target(name: "Gate", dependencies: ["Results", "Figures", "ExecutorContract"]),
         // Scenarios, the trial runner, the oracle; it drives `faultbench
         // mount` as a child process through its control socket.
         .target(
@@ -93,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "faultbench",
             dependencies: [
-                "Harness", "FaultFS", "FaultEngine", "Results", "Figures", "SystemCalls",
+                "Harness", "FaultFS", "FaultEngine", "Results", "Figures", "Gate", "SystemCalls",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -113,6 +116,7 @@ let package = Package(
         ),
         .testTarget(name: "FaultEngineTests", dependencies: ["FaultEngine"]),
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "Results"]),
+        .testTarget(name: "GateTests", dependencies: ["Gate", "Figures", "Results", "ExecutorContract", "Harness", "FaultFSTestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Results", "ExecutorContract", "FaultFSTestSupport", "SystemCalls", "FaultEngine", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FaultFSTests", dependencies: ["FaultFS", "FaultFSTestSupport", "SystemCalls", "FaultEngine", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "ExecutionPatternsTests", dependencies: ["ExecutionPatterns", "FaultFSTestSupport"]),

@@ -25,6 +25,8 @@ public struct RunConfiguration: Sendable {
     /// Where the backing directory, mount point and socket go; a new temporary directory when nil.
     public var workDirectory: String?
     public var scenarioGlob: String?
+    /// The slice of the plan to run (`--shard i/n`); nil for all of it.
+    public var shard: Shard?
     /// A journal to continue (`--resume`).
     public var resume: String?
     public var failureMix: FailureMix = .seed
@@ -100,10 +102,15 @@ public enum HarnessRun {
             }
             config.seed = header.seed
             config.trialsPerArm = header.options.trials
+            config.shard = header.options.shard
         }
         let seed = config.seed
         let trialsPerArm = config.trialsPerArm
-        let plan = TrialPlan.make(scenarios: config.scenarios, trialsPerArm: trialsPerArm, warmup: warmup, seed: seed)
+        // The whole run's plan, then this shard's slice of it: trial indices
+        // and fault seeds stay those of the whole run, so shards merge back.
+        let plan = TrialPlan.slice(
+            TrialPlan.make(scenarios: config.scenarios, trialsPerArm: trialsPerArm, warmup: warmup, seed: seed),
+            shard: config.shard)
         let jobs = max(1, config.jobs ?? RunConfiguration.defaultJobs(for: config.scenarios))
 
         // The work directory: backing, mount point, socket, the daemon's log.
@@ -145,10 +152,11 @@ public enum HarnessRun {
         defer { mount.stop() }
 
         let startedAt = resumed?.1.startedAt ?? ISO8601DateFormatter().string(from: Date())
-        let runID = resumed?.1.runID ?? Self.runID(seed: seed)
+        let runID = resumed?.1.runID ?? Self.runID(seed: seed, shard: config.shard)
         let options = RunOptions(
             trials: trialsPerArm, jobs: jobs, scenarioGlob: config.scenarioGlob,
-            executors: Dictionary(uniqueKeysWithValues: config.executors.map { ($0.key.rawValue, $0.value) }), warmup: warmup)
+            executors: Dictionary(uniqueKeysWithValues: config.executors.map { ($0.key.rawValue, $0.value) }), warmup: warmup,
+            shard: config.shard)
         let environment = resumed?.1.environment ?? EnvironmentProbe.probe(mountArguments: mount.arguments, backing: backing)
         let journal: Journal
         var done: [TrialRecord] = []
@@ -244,11 +252,13 @@ public enum HarnessRun {
         return path.split(separator: ":").contains { access("\($0)/\(program)", X_OK) == 0 }
     }
 
-    static func runID(seed: UInt64) -> String {
+    static func runID(seed: UInt64, shard: Shard?) -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date()) + "-s\(seed)"
+        // Shards of one run may start in the same second in one results directory.
+        let suffix = shard.map { "-shard\($0.number)of\($0.count)" } ?? ""
+        return formatter.string(from: Date()) + "-s\(seed)" + suffix
     }
 
     static func scenarioRecord(_ scenario: Scenario) -> ScenarioRecord {

@@ -1,4 +1,5 @@
 import ExecutorContract
+import Results
 
 /// One trial the run will make: which scenario, which arm, and where it
 /// stands in the run's fixed order.
@@ -48,6 +49,18 @@ public enum TrialPlan {
             }
         }
         return plan
+    }
+}
+
+extension TrialPlan {
+    /// The trials of one shard: the measured trials whose index the shard
+    /// owns, and the warm-ups of every scenario it has a measured trial of
+    /// (each machine warms up for itself; warm-ups are never counted).
+    public static func slice(_ plan: [PlannedTrial], shard: Shard?) -> [PlannedTrial] {
+        guard let shard else { return plan }
+        let owned = plan.filter { !$0.warmup && shard.owns(index: $0.index) }
+        let scenarios = Set(owned.map(\.scenario))
+        return plan.filter { $0.warmup ? scenarios.contains($0.scenario) : shard.owns(index: $0.index) }
     }
 }
 

@@ -12,7 +12,8 @@ public struct RunResult: Codable, Sendable {
 
     public var schemaVersion: Int
     public var runID: String
-    /// Whether every planned trial ran; false for an interrupted run.
+    /// Whether every planned trial ran (for a shard: every trial of its slice);
+    /// false for an interrupted run.
     public var complete: Bool
     public var startedAt: String
     public var finishedAt: String?
@@ -25,11 +26,14 @@ public struct RunResult: Codable, Sendable {
     public var failureMix: FailureMix
     public var timing: RunTiming?
     public var figures: FigureReport?
+    /// The shards this result was merged from (`faultbench merge`); nil for a
+    /// run made in one go. `options.shard` is nil in a merged result.
+    public var mergedFrom: [MergedShard]?
 
     public init(
         runID: String, complete: Bool, startedAt: String, finishedAt: String?, seed: UInt64, options: RunOptions,
         environment: RunEnvironment, scenarios: [ScenarioRecord], trials: [TrialRecord], failureMix: FailureMix,
-        timing: RunTiming?, figures: FigureReport?
+        timing: RunTiming?, figures: FigureReport?, mergedFrom: [MergedShard]? = nil
     ) {
         self.schemaVersion = Self.currentSchemaVersion
         self.runID = runID
@@ -44,6 +48,7 @@ public struct RunResult: Codable, Sendable {
         self.failureMix = failureMix
         self.timing = timing
         self.figures = figures
+        self.mergedFrom = mergedFrom
     }
 }
 
@@ -58,13 +63,18 @@ public struct RunOptions: Codable, Sendable, Hashable {
     public var executors: [String: [String]]
     /// Warm-up trials per arm per scenario.
     public var warmup: Int
+    /// The slice of the plan this run ran (`--shard i/n`); nil for the whole plan.
+    /// Absent in documents written before shards existed, which read as whole runs.
+    public var shard: Shard?
 
-    public init(trials: Int?, jobs: Int, scenarioGlob: String?, executors: [String: [String]], warmup: Int) {
+    public init(trials: Int?, jobs: Int, scenarioGlob: String?, executors: [String: [String]], warmup: Int,
+                shard: Shard? = nil) {
         self.trials = trials
         self.jobs = jobs
         self.scenarioGlob = scenarioGlob
         self.executors = executors
         self.warmup = warmup
+        self.shard = shard
     }
 }
 

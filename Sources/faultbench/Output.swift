@@ -61,7 +61,9 @@ extension Faultbench {
             let message = Faultbench.message(for: error).split(separator: "\n").first.map(String.init) ?? "bad arguments"
             let trimmed = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
             Output.error("\(trimmed) (see faultbench --help)")
-            Glibc.exit(code.rawValue)
+            // Exit 1, not ArgumentParser's 64: a usage mistake is bad input like
+            // any other, and the CI gate's codes (2, 3, 4) must stay unambiguous.
+            Glibc.exit(1)
         }
     }
 }

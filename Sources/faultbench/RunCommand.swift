@@ -21,8 +21,14 @@ struct RunCommand: ParsableCommand {
         Executors: by default the built-in ones (faultbench-executor off|on, next to this binary). --executor off=CMD,on=CMD
         names others (CMD split at spaces); one CMD for both arms (--executor CMD) is an A/A calibration run.
 
-        Exit codes: 0 the run finished; 1 bad input or the run failed (e.g. the filesystem died; no trial after that point is
-        counted); 130 stopped by Ctrl-C or SIGTERM (the partial result is written; --resume continues it).
+        --shard i/n runs one slice of the run's trials (those with index % n == i-1, plus each scenario's warm-ups), so a
+        CI matrix can spread a suite over n machines with the same seed and options; faultbench merge puts them back together.
+
+        --baseline FILE compares the finished result with FILE as faultbench compare does, and ends with the gate's exit code.
+
+        Exit codes: 0 the run finished (with --baseline: no change); 1 bad input or the run failed (e.g. the filesystem died;
+        no trial after that point is counted); 130 stopped by Ctrl-C or SIGTERM (the partial result is written; --resume
+        continues it). With --baseline: 2 regression; 3 inconclusive or not comparable; 4 improvement only.
         """
     )
 
@@ -53,12 +59,28 @@ struct RunCommand: ParsableCommand {
     @Option(help: "A failure-mix file (JSON: {\"EXEC-001\": 0.07, ...}) to weight the suite's aggregates; default the seed's shares.")
     var failureMix: String?
 
+    @Option(help: "Run only slice i of n of the trials (e.g. 2/4); merge the shards with faultbench merge.")
+    var shard: String?
+
+    @Option(help: "After the run, compare its result with this baseline (as faultbench compare) and exit with the gate's code.")
+    var baseline: String?
+
+    @OptionGroup var gate: GateArguments
+
     func validate() throws {
+        if baseline == nil && (gate.json != nil || gate.allowEnvChange) {
+            throw ValidationError("--json and --allow-env-change compare with a baseline; give --baseline FILE too.")
+        }
+        if let shard, Shard.parse(shard) == nil {
+            throw ValidationError("--shard must be i/n with 1 <= i <= n <= \(Shard.maximumCount), such as 2/4.")
+        }
         if let trials, !(1...100_000).contains(trials) { throw ValidationError("--trials must be from 1 to 100000.") }
         if let jobs, !(1...256).contains(jobs) { throw ValidationError("--jobs must be from 1 to 256.") }
     }
 
     func run() throws {
+        // A baseline that cannot be used is refused before anything is mounted or written.
+        let baselineRun = try baseline.map { try loadResult($0, as: "baseline") }
         let scenarios: [Scenario]
         do { scenarios = try ScenarioLoader.loadSuite(paths, matching: scenario) } catch { throw Failure(error.description) }
         guard !scenarios.isEmpty else {
@@ -72,6 +94,7 @@ struct RunCommand: ParsableCommand {
         config.ownsProcess = true
         config.jobs = jobs
         config.scenarioGlob = scenario
+        config.shard = shard.flatMap(Shard.parse)
         if let resume {
             config.resume = resume.hasSuffix(".jsonl") || resume.contains("/") ? resume : results + "/" + resume + ".journal.jsonl"
         }
@@ -90,6 +113,9 @@ struct RunCommand: ParsableCommand {
             Output.error("the run stopped early: \(reason)")
             if reason.hasPrefix("stopped by signal") { Glibc.exit(130) }
             Glibc.exit(1)
+        }
+        if let baselineRun, let baseline {
+            try gate.judge(outcome.result, named: outcome.resultPath, against: baselineRun, named: baseline)
         }
     }
 
