@@ -63,20 +63,7 @@ struct ExecutorProcess {
             return .failure(HarnessError("cannot set the executor's working directory '\(directory)': \(Errno(rawValue: chdir))."))
         }
 
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Its own process group, so a timeout ends the executor and every
-        // child it started; default signals and an empty mask, whatever the
-        // harness blocked for itself.
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let attributes = SpawnAttributes()
 
         let argv = command.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -89,7 +76,7 @@ struct ExecutorProcess {
         _ = strays.spawn {
             spawned = argv.withUnsafeBufferPointer { a in
                 envp.withUnsafeBufferPointer { e in
-                    posix_spawnp(&pid, command[0], &actions, &attributes, a.baseAddress!, e.baseAddress!)
+                    posix_spawnp(&pid, command[0], &actions, &attributes.raw, a.baseAddress!, e.baseAddress!)
                 }
             }
             return spawned == 0 ? pid : 0

@@ -49,23 +49,11 @@ final class RunMount: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // A process group of its own: Ctrl-C at the terminal reaches the
-        // harness, which then finishes cleanly, not the mount under its trials.
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let attributes = SpawnAttributes()
         let argv = ([binary, "mount"] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = argv.withUnsafeBufferPointer { posix_spawn(&pid, binary, &actions, &attributes, $0.baseAddress!, environ) }
+        let spawned = argv.withUnsafeBufferPointer { posix_spawn(&pid, binary, &actions, &attributes.raw, $0.baseAddress!, environ) }
         guard spawned == 0 else {
             return .failure(HarnessError("cannot start '\(binary) mount': \(Errno(rawValue: spawned))."))
         }

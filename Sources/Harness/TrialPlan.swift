@@ -1,4 +1,5 @@
 import ExecutorContract
+import Figures
 import Results
 
 /// One trial the run will make: which scenario, which arm, and where it
@@ -29,14 +30,14 @@ public enum TrialPlan {
         var plan: [PlannedTrial] = []
         for (scenarioIndex, scenario) in scenarios.enumerated() {
             let trials = override ?? scenario.trials ?? 20
-            var random = SplitMix(seed: seed ^ (0x9E37_79B9 &* UInt64(scenarioIndex + 1)))
+            var random = SplitMix64(seed: seed ^ (0x9E37_79B9 &* UInt64(scenarioIndex + 1)))
             var cell: [(Arm, Bool)] = []
             for _ in 0..<warmup { cell += [(.off, true), (.on, true)] }
             var measured = Array(repeating: (Arm.off, false), count: trials) + Array(repeating: (Arm.on, false), count: trials)
             // Fisher-Yates with the seeded generator.
             if measured.count > 1 {
                 for i in stride(from: measured.count - 1, to: 0, by: -1) {
-                    let j = Int(random.next() % UInt64(i + 1))
+                    let j = random.index(below: i + 1)
                     measured.swapAt(i, j)
                 }
             }
@@ -61,19 +62,5 @@ extension TrialPlan {
         let owned = plan.filter { !$0.warmup && shard.owns(index: $0.index) }
         let scenarios = Set(owned.map(\.scenario))
         return plan.filter { $0.warmup ? scenarios.contains($0.scenario) : shard.owns(index: $0.index) }
-    }
-}
-
-/// SplitMix64: a small seeded generator for the trial order, kept here so
-/// the order never changes under another module's update.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
