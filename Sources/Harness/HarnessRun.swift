@@ -47,14 +47,23 @@ public struct RunConfiguration: Sendable {
         self.say = say
     }
 
-    /// More trials than cores when most scenarios wait on injected delays
-    /// (or on a hang's timeout): a waiting trial leaves its core idle.
+    /// The machine's cores.
+    static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// Twice the core count when some scenarios wait on injected delays,
+    /// the core count otherwise. A delayed trial waits for milliseconds to
+    /// seconds where an ordinary one works for a few milliseconds, so the
+    /// waiting ones take most of such a run's time, and a waiting trial
+    /// leaves its core idle. By default the trials that do not wait still
+    /// run at most one per core (see `RunConfiguration.waits`), so their
+    /// times are not measured on an oversubscribed machine.
     public static func defaultJobs(for scenarios: [Scenario]) -> Int {
-        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        let waiting = scenarios.filter { scenario in
-            scenario.faults.rules.contains { if case .delay = $0.fault { true } else { false } }
-        }.count
-        return waiting * 2 > scenarios.count ? cores * 2 : cores
+        scenarios.contains(where: waits) ? cores * 2 : cores
+    }
+
+    /// Whether a scenario's trials mostly wait: it injects delays.
+    static func waits(_ scenario: Scenario) -> Bool {
+        scenario.faults.rules.contains { if case .delay = $0.fault { true } else { false } }
     }
 }
 
@@ -197,13 +206,20 @@ public enum HarnessRun {
         let begin = Monotonic.now
         let scenarios = config.scenarios
         let gate = TrialGate()
+        // With the default --jobs, trials that do not wait on delays take a
+        // core slot, so at most one per core runs at a time; the waiting
+        // trials use the jobs above that. An explicit --jobs is taken as it is.
+        let slots = DispatchSemaphore(value: config.jobs == nil ? min(jobs, RunConfiguration.cores) : jobs)
         let workers = min(jobs, max(1, todo.count))
         let finished = DispatchSemaphore(value: 0)
         for _ in 0..<workers {
             Thread.detachNewThread {
                 while let trial = state.next() {
                     let scenario = scenarios[trial.scenario]
+                    let needsCore = !RunConfiguration.waits(scenario)
+                    if needsCore { slots.wait() }
                     let result = gate.run(alone: scenario.needsMountAlone) { runner.run(trial, of: scenario) }
+                    if needsCore { slots.signal() }
                     state.finish(trial.id)
                     runner.strays.sweep(mountpoint: mountpoint) { state.isFinished($0) }
                     switch result.flatMap({ record in mount.checkAlive().map { record } }) {

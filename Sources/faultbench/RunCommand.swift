@@ -44,7 +44,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Trials per arm per scenario (default: each scenario's own, 20 if it says none).")
     var trials: Int?
 
-    @Option(help: "Trials run at once (default: the core count, twice that when most scenarios wait on injected delays).")
+    @Option(help: "Trials run at once (default: twice the core count when scenarios inject delays, with at most one trial per core that does not wait; else the core count).")
     var jobs: Int?
 
     @Option(help: "off=CMD,on=CMD, or one CMD for both arms (an A/A run).")
