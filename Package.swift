@@ -67,6 +67,12 @@ let package = Package(
         .target(name: "Results", dependencies: ["ExecutorContract"]),
         // Pure statistics over a results document: rates, intervals, tests.
         .target(name: "Figures", dependencies: ["Results"]),
+        // The reports of a run (Markdown, HTML, JUnit, JSON): one format one
+        // type, each reading only the results document (and a baseline's).
+        .target(
+            name: "Reports",
+            dependencies: ["Results", "Figures", "ExecutorContract", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Scenarios, the trial runner, the oracle; it drives `faultbench
         // mount` as a child process through its control socket.
         .target(
@@ -93,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "faultbench",
             dependencies: [
-                "Harness", "FaultFS", "FaultEngine", "Results", "Figures", "SystemCalls",
+                "Harness", "FaultFS", "FaultEngine", "Results", "Figures", "Reports", "ExecutionPatterns", "SystemCalls",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -113,6 +119,7 @@ let package = Package(
         ),
         .testTarget(name: "FaultEngineTests", dependencies: ["FaultEngine"]),
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "Results"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Figures", "Results", "ExecutorContract", "FaultFSTestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Results", "ExecutorContract", "FaultFSTestSupport", "SystemCalls", "FaultEngine", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FaultFSTests", dependencies: ["FaultFS", "FaultFSTestSupport", "SystemCalls", "FaultEngine", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "ExecutionPatternsTests", dependencies: ["ExecutionPatterns", "FaultFSTestSupport"]),
