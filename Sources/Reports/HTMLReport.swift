@@ -33,7 +33,7 @@ public struct HTMLReport: Report {
         if let notice = input.partialNotice {
             body.append("<p id=\"partial-banner\" class=\"banner\">\(Escape.html(notice))</p>")
         }
-        body.append("<p class=\"meta\">\(Escape.html(MarkdownReport.runLine(run).replacingOccurrences(of: "\\", with: "")))</p>")
+        body.append("<p class=\"meta\">\(Escape.html(MarkdownReport.runFacts(run).joined(separator: " · ")))</p>")
         body.append("<p id=\"script-errors\" class=\"banner\" hidden></p></header>")
 
         body.append("<section id=\"summary\"><h2>Summary</h2>")

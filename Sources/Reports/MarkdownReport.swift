@@ -48,6 +48,11 @@ public struct MarkdownReport: Report {
     }
 
     static func runLine(_ run: RunResult) -> String {
+        runFacts(run).map(Escape.markdownCell).joined(separator: " · ")
+    }
+
+    /// What the run was, unescaped: each format escapes it its own way.
+    static func runFacts(_ run: RunResult) -> [String] {
         let env = run.environment
         var parts = ["seed \(run.seed)",
                      "\(run.options.trials) trials per arm (+\(run.options.warmup) warm-up)",
@@ -57,7 +62,7 @@ public struct MarkdownReport: Report {
                      "kernel \(env.kernel)", "libfuse \(env.libfuse)", "\(env.cpuCount) CPUs",
                      "backing \(env.backingFilesystem)"]
         if let glob = run.options.scenarioGlob { parts.insert("scenarios \(glob)", at: 3) }
-        return parts.map(Escape.markdownCell).joined(separator: " · ")
+        return parts
     }
 
     /// A Mermaid bar chart of each pattern's pooled prevention (point
