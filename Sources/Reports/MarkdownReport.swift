@@ -73,11 +73,14 @@ public struct MarkdownReport: Report {
             return ["No pattern has a prevention figure (only controls, or no fault bit the pattern-off arm)."]
         }
         let values = measured.map { ($0.1.estimate * 100).rounded() }
-        let low = min(0, ((values.min() ?? 0) / 25).rounded(.down) * 25)
+        // Bars below zero (patterns that cause errors) are drawn by Mermaid
+        // 11; the axis then scales itself, as a negative bound in the
+        // axis line is not part of the documented syntax.
+        let axis = (values.min() ?? 0) < 0 ? "    y-axis \"prevention (%)\"" : "    y-axis \"prevention (%)\" 0 --> 100"
         var lines = ["```mermaid", "xychart-beta",
                      "    title \"Error prevention per pattern (%), pooled over its fault scenarios\"",
                      "    x-axis [" + measured.map { "\"" + Escape.mermaidLabel($0.0) + "\"" }.joined(separator: ", ") + "]",
-                     "    y-axis \"prevention (%)\" \(Int(low)) --> 100",
+                     axis,
                      "    bar [" + values.map { String(Int($0)) }.joined(separator: ", ") + "]",
                      "```"]
         let missing = figures.patterns.filter { $0.pooled.prevention == nil }.map(\.id)
