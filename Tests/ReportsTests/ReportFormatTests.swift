@@ -75,6 +75,16 @@ func render(_ format: ReportFormat, _ input: ReportInput) throws -> String {
         for note in figures.suite.notes.prefix(2) { #expect(text.contains("- " + note.replacingOccurrences(of: "*", with: "\\*"))) }
     }
 
+    @Test func theMermaidChartDrawsANegativePreventionWithAnAxisThatScalesItself() throws {
+        var run = ReportFixture.run()
+        let i = try #require(run.figures?.patterns.firstIndex { $0.id == "EXEC-004" })
+        run.figures?.patterns[i].pooled.prevention = Estimate(estimate: -1.5, lower: -4, upper: 0.2, method: "koopman-score")
+        let text = try render(.md, try ReportInput(run: run, source: "a.json"))
+        #expect(text.contains("    y-axis \"prevention (%)\"\n    bar [-150, 80]\n"), "\(text)")
+        let normal = try render(.md, try ReportInput(run: ReportFixture.run(), source: "a.json"))
+        #expect(normal.contains("    y-axis \"prevention (%)\" 0 --> 100\n    bar [100, 80]\n"))
+    }
+
     @Test func aPartialRunSaysSoAtTheTopOfEveryFormat() throws {
         let input = try fixtureWithBaseline(complete: false)
         let md = try render(.md, input).split(separator: "\n").map(String.init)
