@@ -1,3 +1,4 @@
+import FaultFSTestSupport
 import Figures
 import Foundation
 import Reports
@@ -181,14 +182,12 @@ func render(_ format: ReportFormat, _ input: ReportInput) throws -> String {
 
 /// Whether `text` is well-formed XML, by Python's parser (the one a CI
 /// system's JUnit reader resembles; FoundationXML is not on every toolchain).
+/// Through the test support's ChildProcess, which waits for its own pid
+/// only, as every child of the test process must.
 func xmlWellFormed(_ text: String) throws -> Bool {
-    let path = NSTemporaryDirectory() + "/faultbench-junit-\(getpid()).xml"
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    process.arguments = ["-c", "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])", path]
-    try process.run()
-    process.waitUntilExit()
-    return process.terminationStatus == 0
+    let dir = try TemporaryDirectory("junit")
+    defer { try? dir.remove() }
+    try Data(text.utf8).write(to: URL(fileURLWithPath: dir.path("junit.xml")))
+    let result = try Tool.run(Tool.python3, ["-c", "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])", dir.path("junit.xml")])
+    return result.succeeded
 }
