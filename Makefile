@@ -21,7 +21,10 @@ run: release
 demo: release
 	@bash scripts/demo.sh
 
-test: deps
+# The tests also need a headless browser and PyYAML (the HTML report's and
+# the example workflow's checks).
+test:
+	@FAULTBENCH_TEST_DEPS=1 bash scripts/ensure-deps.sh
 	$(SWIFT) build --build-tests
 	@bash scripts/check-fuse.sh .build/debug/faultbench
 	$(SWIFT) test

@@ -70,6 +70,12 @@ let package = Package(
         // The CI gate: a result judged against a baseline, and shards merged;
         // pure functions over results documents.
         .target(name: "Gate", dependencies: ["Results", "Figures", "ExecutorContract"]),
+        // The reports of a run (Markdown, HTML, JUnit, JSON): one format one
+        // type, each reading only the results document (and a baseline's).
+        .target(
+            name: "Reports",
+            dependencies: ["Results", "Figures", "ExecutorContract", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Scenarios, the trial runner, the oracle; it drives `faultbench
         // mount` as a child process through its control socket.
         .target(
@@ -96,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "faultbench",
             dependencies: [
-                "Harness", "FaultFS", "FaultEngine", "Results", "Figures", "Gate", "SystemCalls",
+                "Harness", "FaultFS", "FaultEngine", "Results", "Figures", "Gate", "Reports", "ExecutionPatterns", "SystemCalls",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -117,6 +123,7 @@ let package = Package(
         .testTarget(name: "FaultEngineTests", dependencies: ["FaultEngine"]),
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "Results"]),
         .testTarget(name: "GateTests", dependencies: ["Gate", "Figures", "Results", "ExecutorContract", "Harness", "FaultFSTestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Figures", "Results", "ExecutorContract", "FaultFSTestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Results", "ExecutorContract", "FaultFSTestSupport", "SystemCalls", "FaultEngine", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FaultFSTests", dependencies: ["FaultFS", "FaultFSTestSupport", "SystemCalls", "FaultEngine", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "ExecutionPatternsTests", dependencies: ["ExecutionPatterns", "FaultFSTestSupport"]),

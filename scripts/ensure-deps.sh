@@ -17,6 +17,14 @@ command -v tar >/dev/null || need+=(tar)
 # python3 installed under root's home (pyenv).
 [ -x /usr/bin/python3 ] || need+=(python3)
 command -v setpriv >/dev/null || need+=(util-linux)
+# Only for `make test`: the HTML report's test renders the page in a real
+# headless browser, Debian's Chromium (a browser download, as Playwright's,
+# cannot be fetched on every machine; it is large, so only when missing),
+# and the workflow check reads YAML with PyYAML.
+if [ "${FAULTBENCH_TEST_DEPS:-0}" = 1 ]; then
+  command -v chromium >/dev/null || need+=(chromium)
+  /usr/bin/python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
+fi
 if [ "${FAULTBENCH_BENCH_DEPS:-0}" = 1 ]; then
   command -v bindfs >/dev/null || need+=(bindfs)
   command -v fio >/dev/null || need+=(fio)

@@ -8,7 +8,7 @@ import Results
 /// against a golden file and printed again from a stored result.
 public enum SummaryTable {
     /// The header row, shared by the scenario, pattern and suite sections.
-    static let header = ["", "patterns", "n off/on", "errors off", "errors on", "prevention",
+    public static let header = ["", "patterns", "n off/on", "errors off", "errors on", "prevention",
                          "median off", "median on", "speedup"]
 
     /// Renders the summary of a run.
@@ -44,8 +44,10 @@ public enum SummaryTable {
     }
 
     // MARK: Rows
+    // Public so that every report (Markdown, HTML) shows the very cells
+    // this table shows, formatted once.
 
-    static func scenarioRow(_ s: ScenarioFigures) -> [String] {
+    public static func scenarioRow(_ s: ScenarioFigures) -> [String] {
         let preventionText: String
         if s.control {
             preventionText = "control"
@@ -66,7 +68,7 @@ public enum SummaryTable {
                 ratioText]
     }
 
-    static func patternRow(_ p: PatternFigures) -> [String] {
+    public static func patternRow(_ p: PatternFigures) -> [String] {
         let name = p.id + " (" + (p.weight.map(percent) ?? "unweighted") + ")"
         var row = aggregateRow(name, patterns: "\(p.scenarios.count) scen.", p.pooled)
         if !p.pooled.scenarios.isEmpty && p.didNotBite.count == p.pooled.scenarios.count {
@@ -75,7 +77,7 @@ public enum SummaryTable {
         return row
     }
 
-    static func aggregateRow(_ name: String, patterns: String, _ a: AggregateFigures) -> [String] {
+    public static func aggregateRow(_ name: String, patterns: String, _ a: AggregateFigures) -> [String] {
         let n = "\(whole(a.n.off))/\(whole(a.n.on))"
         var ratioText = a.speedup.map(ratioWithInterval) ?? "-"
         if let cost = a.controlCost {
@@ -105,29 +107,29 @@ public enum SummaryTable {
         }
     }
 
-    static func percent(_ value: Double) -> String {
+    public static func percent(_ value: Double) -> String {
         String(format: "%.0f%%", value * 100)
     }
 
-    static func percentWithInterval(_ e: Estimate) -> String {
+    public static func percentWithInterval(_ e: Estimate) -> String {
         String(format: "%.0f%% [%.0f, %.0f]", e.estimate * 100, e.lower * 100, e.upper * 100)
     }
 
-    static func ratio(_ value: Double) -> String {
+    public static func ratio(_ value: Double) -> String {
         String(format: "%.2fx", value)
     }
 
-    static func ratioWithInterval(_ e: Estimate) -> String {
+    public static func ratioWithInterval(_ e: Estimate) -> String {
         String(format: "%.2fx [%.2f, %.2f]", e.estimate, e.lower, e.upper)
     }
 
     /// Milliseconds below a second, seconds above: trial times span both.
-    static func seconds(_ value: Double) -> String {
+    public static func seconds(_ value: Double) -> String {
         value < 1 ? String(format: "%.1f ms", value * 1000) : String(format: "%.2f s", value)
     }
 
     /// A count, or an effective count to one decimal.
-    static func whole(_ value: Double) -> String {
+    public static func whole(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
     }
 }

@@ -92,7 +92,7 @@ public enum HarnessRun {
             }
         }
         let warmup = config.warmup
-        let records = config.scenarios.map(scenarioRecord)
+        var records = config.scenarios.map { scenarioRecord($0, trials: config.trialsPerArm) }
 
         // Resume: the journal fixes the run; the scenarios must be the same files.
         var resumed: (Journal, Journal.Header, [TrialRecord])?
@@ -113,6 +113,8 @@ public enum HarnessRun {
             config.trialsPerArm = header.options.trials
             config.shard = header.options.shard
         }
+        // A resumed run plans what its journal says, whatever this command's --trials.
+        records = config.scenarios.map { scenarioRecord($0, trials: config.trialsPerArm) }
         let seed = config.seed
         let trialsPerArm = config.trialsPerArm
         // The whole run's plan, then this shard's slice of it: trial indices
@@ -277,11 +279,11 @@ public enum HarnessRun {
         return formatter.string(from: Date()) + "-s\(seed)" + suffix
     }
 
-    static func scenarioRecord(_ scenario: Scenario) -> ScenarioRecord {
+    static func scenarioRecord(_ scenario: Scenario, trials: Int?) -> ScenarioRecord {
         ScenarioRecord(id: scenario.id, title: scenario.title, description: scenario.description,
                        patterns: scenario.patterns, file: scenario.file, sha256: scenario.sha256,
                        control: scenario.isControl, timeout: scenario.timeout, rerun: scenario.rerun,
-                       thresholds: scenario.thresholds)
+                       thresholds: scenario.thresholds, plannedTrials: trials ?? scenario.trials ?? TrialPlan.defaultTrials)
     }
 
     /// A quantile by linear interpolation between order statistics (R's type 7); 0 for no values.

@@ -26,10 +26,13 @@ public struct PlannedTrial: Sendable, Hashable {
 /// so that a drift in the machine's speed during a scenario is spread over
 /// both arms instead of falling on one.
 public enum TrialPlan {
+    /// Trials per arm for a scenario that names none, when the run names none either.
+    public static let defaultTrials = 20
+
     public static func make(scenarios: [Scenario], trialsPerArm override: Int?, warmup: Int, seed: UInt64) -> [PlannedTrial] {
         var plan: [PlannedTrial] = []
         for (scenarioIndex, scenario) in scenarios.enumerated() {
-            let trials = override ?? scenario.trials ?? 20
+            let trials = override ?? scenario.trials ?? defaultTrials
             var random = SplitMix64(seed: seed ^ (0x9E37_79B9 &* UInt64(scenarioIndex + 1)))
             var cell: [(Arm, Bool)] = []
             for _ in 0..<warmup { cell += [(.off, true), (.on, true)] }

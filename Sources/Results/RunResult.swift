@@ -119,9 +119,12 @@ public struct ScenarioRecord: Codable, Sendable, Hashable {
     public var rerun: RerunPolicy
     /// The scenario's own regression thresholds for `faultbench compare`; nil: the defaults.
     public var thresholds: Thresholds?
+    /// Trials per arm the run planned for this scenario (warm-ups not
+    /// included); nil in documents written before it was recorded.
+    public var plannedTrials: Int?
 
     public init(id: String, title: String, description: String, patterns: [String], file: String, sha256: String,
-                control: Bool, timeout: Double, rerun: RerunPolicy, thresholds: Thresholds? = nil) {
+                control: Bool, timeout: Double, rerun: RerunPolicy, thresholds: Thresholds? = nil, plannedTrials: Int? = nil) {
         self.id = id
         self.title = title
         self.description = description
@@ -132,6 +135,7 @@ public struct ScenarioRecord: Codable, Sendable, Hashable {
         self.timeout = timeout
         self.rerun = rerun
         self.thresholds = thresholds
+        self.plannedTrials = plannedTrials
     }
 }
 

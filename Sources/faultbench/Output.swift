@@ -17,6 +17,11 @@ enum Output {
         write(to: 1, text + "\n")
     }
 
+    /// Writes text to stdout as it is (a report ends in its own newline).
+    static func text(_ text: String) {
+        write(to: 1, text)
+    }
+
     static func error(_ text: String) {
         write(to: 2, "faultbench: " + text + "\n")
     }
