@@ -55,7 +55,7 @@ public struct MarkdownReport: Report {
     static func runFacts(_ run: RunResult) -> [String] {
         let env = run.environment
         var parts = ["seed \(run.seed)",
-                     "\(run.options.trials) trials per arm (+\(run.options.warmup) warm-up)",
+                     "\(run.options.trials.map { "\($0) trials per arm" } ?? "each scenario's own trials per arm") (+\(run.options.warmup) warm-up)",
                      "\(run.scenarios.count) scenarios",
                      "started \(run.startedAt)",
                      "faultbench \(env.faultbenchVersion)" + (env.gitCommit.map { " (\($0))" } ?? ""),
