@@ -99,7 +99,7 @@ public final class FaultEngine: Sendable {
             }
             state.nextID += 1
             state.armedInEpoch += 1
-            state.rules.append(ArmedRule(id: id, name: name, rule: rule, armedAt: now, seed: seed))
+            state.addRules([ArmedRule(id: id, name: name, rule: rule, armedAt: now, seed: seed)])
             return .success(id)
         }
         let id = try result.get()
@@ -143,7 +143,7 @@ public final class FaultEngine: Sendable {
                 added.append(ArmedRule(id: id, name: names[index], rule: rule, armedAt: now, seed: runSeed))
                 ids.append(id)
             }
-            state.rules += added
+            state.addRules(added)
             return .success(ids)
         }
         let ids = try result.get()
@@ -157,7 +157,7 @@ public final class FaultEngine: Sendable {
     public func clear(_ id: RuleID) -> Bool {
         state.withLock { state in
             guard let index = state.rules.firstIndex(where: { $0.id == id }) else { return false }
-            state.rules.remove(at: index)
+            state.removeRule(at: index)
             armed.store(!state.rules.isEmpty || state.replay != nil, ordering: .releasing)
             generation.add(1, ordering: .releasing)
             return true
@@ -172,7 +172,7 @@ public final class FaultEngine: Sendable {
     public func clearAll() {
         let now = clock.now()
         state.withLock { state in
-            state.rules.removeAll()
+            state.removeAllRules()
             state.replay = nil
             state.ordinals.removeAll()
             state.seq = 0
@@ -245,11 +245,15 @@ public final class FaultEngine: Sendable {
             guard state.rules[index].isActive(at: now),
                   state.rules[index].touchesOffsets(offset: offset, length: length),
                   state.rules[index].rule.callers.admits(caller, resolver: resolver) else { continue }
-            state.rules[index].matched += 1
-            guard state.rules[index].passesTriggers(),
-                  let outcome = state.rules[index].fire(op, path: path, caller: caller, offset: offset, length: length)
-            else { continue }
-            state.rules[index].fired += 1
+            let fired = state.withRule(index) { rule -> (delay: UInt64, effect: Effect)? in
+                rule.matched += 1
+                guard rule.passesTriggers(),
+                      let outcome = rule.fire(op, path: path, caller: caller, offset: offset, length: length)
+                else { return nil }
+                rule.fired += 1
+                return outcome
+            }
+            guard let outcome = fired else { continue }
             let result: String
             if isDelay {
                 decision.delayNanoseconds += outcome.delay
@@ -352,6 +356,9 @@ public final class FaultEngine: Sendable {
             return state.trace
         }
     }
+
+    /// How many times the rule prefilter was built: once per arm or clear, never per call.
+    var prefilterBuilds: UInt64 { state.withLock { $0.prefilterBuilds } }
 
     /// Totals since the engine started.
     public func counters() -> EngineCounters {

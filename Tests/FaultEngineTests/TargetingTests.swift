@@ -168,3 +168,29 @@ struct DirectoryVerdictTests {
         }
     }
 }
+
+/// The prefilter is rebuilt when the set of rules changes, not when a rule's
+/// counters or stream move: a `didSet` on the rules once rebuilt it on every
+/// matching call (`matched += 1`, `fired += 1`), allocating per call.
+struct PrefilterRebuildTests {
+    @Test func decidingNeverRebuildsThePrefilter() throws {
+        let (engine, _) = try makeEngine(
+            FaultRule(.errno(ErrnoChoice(5)), path: .of("**"), probability: 0),
+            FaultRule(.errno(ErrnoChoice(5)), path: .of("a/**"), operations: [.write], every: 2))
+        let armed = engine.prefilterBuilds
+        #expect(armed == 2, "one build per arm")
+        for i in 0..<50 {
+            _ = engine.decide(.write, path: "a/f\(i % 3)", caller: worker, length: 10)
+            _ = engine.decide(.getattr, path: "b/g", caller: worker)
+        }
+        #expect(engine.rules().map(\.matched) == [100, 50], "the calls matched and moved the counters")
+        #expect(engine.rules().map(\.fired) == [0, 25])
+        #expect(engine.prefilterBuilds == armed, "counters moved in place without a rebuild")
+        let id = engine.rules()[0].id
+        engine.clear(id)
+        #expect(engine.prefilterBuilds == armed + 1, "clearing a rule rebuilds it")
+        #expect(engine.decide(.write, path: "a/x", caller: worker, length: 10).effect == .proceed)
+        #expect(engine.decide(.write, path: "a/x", caller: worker, length: 10).effect == .fail(5),
+                "the remaining rule still decides from the rebuilt prefilter")
+    }
+}
