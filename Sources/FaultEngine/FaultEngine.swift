@@ -61,6 +61,55 @@ public final class FaultEngine: Sendable {
         }
     }
 
+    /// The operations on which an armed rule, or the replayed trace, acts
+    /// for `path`: the union of the operations of every rule whose glob
+    /// matches it, whatever its window, caller filter or counters. Empty
+    /// means `decide` returns `.proceed` for that path whatever the call,
+    /// and a call whose operation is not in the set is neither counted nor
+    /// recorded, until `rulesGeneration` changes; so a caller may cache it
+    /// per file and skip the engine, with no path and no lock, for every
+    /// other operation.
+    public func operations(targeting path: String) -> OperationSet {
+        guard isArmed else { return [] }
+        var bytes = path
+        return bytes.withUTF8 { utf8 in
+            state.withLock { state in
+                var operations = OperationSet()
+                if let replay = state.replay {
+                    for key in replay.targets where key.path == path { operations.insert(key.op) }
+                }
+                var start = 0
+                while start < utf8.count, utf8[start] == UInt8(ascii: "/") { start += 1 }
+                for index in state.rules.indices
+                where state.prefilter.mayMatch(index, operations: nil, path: utf8, from: start)
+                    && state.rules[index].rule.path.matches(utf8: utf8) {
+                    operations.formUnion(state.rules[index].operations)
+                }
+                return operations
+            }
+        }
+    }
+
+    /// The operations on which an armed rule, or the replayed trace, may act
+    /// for some path below `directory` (mount-relative, "" for the root),
+    /// judged by the literal start of each glob as `mayTarget(below:)` is.
+    /// A call on a name in that directory whose operation is not in the set
+    /// is `.proceed`, uncounted, until `rulesGeneration` changes.
+    public func operations(below directory: String) -> OperationSet {
+        guard isArmed else { return [] }
+        var base = directory.isEmpty ? "" : directory + "/"
+        return base.withUTF8 { utf8 in
+            state.withLock { state in
+                var operations = OperationSet()
+                if let replay = state.replay {
+                    for key in replay.targets where key.path.utf8.starts(with: utf8) { operations.insert(key.op) }
+                }
+                operations.formUnion(OperationSet(rawValue: state.prefilter.operations(below: utf8)))
+                return operations
+            }
+        }
+    }
+
     /// Creates an engine with no rules.
     /// - Parameters:
     ///   - seed: The run seed; each rule's stream derives from it and the rule's name.

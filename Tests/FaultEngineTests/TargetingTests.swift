@@ -194,3 +194,42 @@ struct PrefilterRebuildTests {
                 "the remaining rule still decides from the rebuilt prefilter")
     }
 }
+
+/// FaultFS caches `operations(targeting:)` per file and skips the engine for
+/// every other operation, so it must name every operation on which some
+/// rule can act for the path, and no rule may act on one it leaves out.
+struct TargetOperationsTests {
+    @Test func unionOfTheMatchingRulesOperationsOnly() throws {
+        let (engine, _) = try makeEngine(
+            FaultRule(.errno(ErrnoChoice(5)), path: .of("db/*.db"), operations: [.write]),
+            FaultRule(.fsyncFail, path: .of("db/**")),
+            FaultRule(.errno(ErrnoChoice(5)), path: .of("logs/**"), operations: [.getattr]))
+        #expect(engine.operations(targeting: "db/app.db") == [.write, .fsync])
+        #expect(engine.operations(targeting: "db/app.db-journal") == [.fsync])
+        #expect(engine.operations(targeting: "logs/x") == [.getattr])
+        #expect(engine.operations(targeting: "other").isEmpty)
+        #expect(engine.operations(below: "db") == [.write, .fsync])
+        #expect(engine.operations(below: "") == [.write, .fsync, .getattr])
+        #expect(engine.operations(below: "elsewhere").isEmpty)
+    }
+
+    @Test func noRuleActsOutsideItsOperations() throws {
+        let (engine, _) = try makeEngine(FaultRule(.errno(ErrnoChoice(5)), path: .of("**"), operations: [.write, .lookup]))
+        let acting = engine.operations(targeting: "a/b")
+        for op in FSOperation.allCases where !acting.contains(op) {
+            #expect(engine.decide(op, path: "a/b", caller: worker, length: 1).effect == .proceed)
+        }
+        #expect(engine.decide(.write, path: "a/b", caller: worker, length: 1).effect == .fail(5))
+        #expect(engine.rules()[0].matched == 1, "only the write was counted")
+    }
+
+    @Test func replayedTraceNamesItsOperations() {
+        let event = TraceEvent(seq: 1, nanoseconds: 0, rule: "r", fault: "errno", op: .open, path: "a/f", n: 1,
+                               offset: 0, length: 0, result: "EIO", pid: 7)
+        let engine = FaultEngine(replaying: [event], clock: ManualClock(start: 0))
+        #expect(engine.operations(targeting: "a/f") == [.open])
+        #expect(engine.operations(targeting: "a/g").isEmpty)
+        #expect(engine.operations(below: "a") == [.open])
+        #expect(engine.operations(below: "b").isEmpty)
+    }
+}
