@@ -177,10 +177,6 @@ extension FileSystem {
         inode.childVerdict.withLock { $0 = known }
     }
 
-    /// Whether a rule targets this inode, so the kernel must not cache it.
-    func isTargeted(inode: Inode) -> Bool {
-        faultsArmed && mayBeTargeted(inode)
-    }
 
     /// Handles the effects that replace any operation: an errno, or a crash.
     /// - Returns: true if the request was answered.

@@ -25,7 +25,7 @@ extension FileSystem {
         }
         let found = lookup(parent: dir, name: name)
         guard case .success(let (inode, _)) = found else { return replyEntry(req, found) }
-        replyEntry(req, found, targeted: !operations(ofFound: inode, in: dir, name, path: path).isEmpty)
+        replyEntry(req, found, acting: operations(ofFound: inode, in: dir, name, path: path))
     }
 
     func forget(_ ino: fuse_ino_t, _ count: UInt64) {
@@ -37,7 +37,7 @@ extension FileSystem {
         var timeout = cache.attrTimeout
         if faultsArmed {
             if answerGenericEffect(req, fault(.getattr, req, inode: inode)) { return }
-            if isTargeted(inode: inode) { timeout = 0 }
+            if targetOperations(inode).observesAttributes { timeout = 0 }
         }
         replyAttributes(req, inode, fi, timeout: timeout)
     }
@@ -125,7 +125,8 @@ extension FileSystem {
             let r = Syscall.run { fchownat(inode.fd, "", uid_t.max, gid_t.max, cfuse_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) }
             if case .failure(let e) = r { return reply(req, e) }
         }
-        replyAttributes(req, inode, fi, timeout: isTargeted(inode: inode) ? 0 : cache.attrTimeout)
+        let observed = faultsArmed && targetOperations(inode).observesAttributes
+        replyAttributes(req, inode, fi, timeout: observed ? 0 : cache.attrTimeout)
     }
 
     /// Sets a symlink's times through its directory entry: the only handle on
@@ -248,15 +249,15 @@ extension FileSystem {
     func open(_ req: fuse_req_t, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let inode = inodes.inode(ino)
         let flags = fi.pointee.flags & ~O_NOFOLLOW
-        var targeted = false
+        var acting = OperationSet()
         if faultsArmed {
             if answerGenericEffect(req, fault(.open, req, inode: inode)) { return }
-            targeted = isTargeted(inode: inode)
+            acting = targetOperations(inode)
         }
         if flags & O_TRUNC != 0 { logTruncate(inode, newSize: 0) }
         switch Syscall.run({ Glibc.open(inode.procPath, flags | O_CLOEXEC) }) {
         case .success(let fd):
-            let handle = makeHandle(fd: fd, inode: inode, flags: flags, targeted: targeted, fi)
+            let handle = makeHandle(fd: fd, inode: inode, flags: flags, acting: acting, fi)
             OpenFile.store(handle, in: fi)
             if fuse_reply_open(req, fi) != 0 { OpenFile.release(fi) }
             // The reply patch is spent once sent; this covers a reply libfuse
@@ -283,9 +284,9 @@ extension FileSystem {
             Syscall.close(fd)
             reply(req, e)
         case .success(let (inode, st)):
-            let targeted = faultsArmed && !operations(ofCreated: inode, in: dir, name, path: path).isEmpty
-            var entry = makeEntryParam(inode, st, targeted: targeted)
-            let handle = makeHandle(fd: fd, inode: inode, flags: flags, targeted: targeted, creating: true, fi)
+            let acting = faultsArmed ? operations(ofCreated: inode, in: dir, name, path: path) : []
+            var entry = makeEntryParam(inode, st, acting: acting)
+            let handle = makeHandle(fd: fd, inode: inode, flags: flags, acting: acting, creating: true, fi)
             OpenFile.store(handle, in: fi)
             if fuse_reply_create(req, &entry, fi) != 0 {
                 inodes.forget(inode, count: 1)
@@ -607,7 +608,7 @@ extension FileSystem {
     private func replyCreated(_ req: fuse_req_t, _ dir: Inode, _ name: UnsafePointer<CChar>, path: String?) {
         let found = lookup(parent: dir, name: name)
         guard faultsArmed, case .success(let (inode, _)) = found else { return replyEntry(req, found) }
-        replyEntry(req, found, targeted: !operations(ofCreated: inode, in: dir, name, path: path).isEmpty)
+        replyEntry(req, found, acting: operations(ofCreated: inode, in: dir, name, path: path))
     }
 
     /// Records a new name for metadata-mode power loss.
