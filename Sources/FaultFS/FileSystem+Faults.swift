@@ -374,7 +374,10 @@ extension FileSystem {
         guard let faults else { return [] }
         let ids = try faults.engine.arm(plan)
         faults.rulesChanged()
-        invalidateTargets()
+        // Only the new rules can have made a cached page, attribute or
+        // name wrong; files other rules target were dropped when those
+        // were armed.
+        invalidate(matching: plan.rules.map(\.path))
         return ids
     }
 
@@ -417,11 +420,14 @@ extension FileSystem {
         }
     }
 
-    /// Before a rule is reported armed: the kernel must not answer a call it
-    /// targets from its cache (pages, attributes or a cached name).
-    func invalidateTargets() {
-        guard let faults else { return }
-        invalidate(pathsWhere: { faults.engine.targets(path: $0) })
+    /// Before a rule is reported armed, or once it is cleared: the kernel
+    /// must not answer a call it targets from its cache (pages, attributes
+    /// or a cached name). Matches the rules' globs here, with no lock of the
+    /// engine's, so arming a trial's rules does not ask the engine about
+    /// every inode the kernel holds.
+    func invalidate(matching globs: [Glob]) {
+        guard !globs.isEmpty else { return }
+        invalidate(pathsWhere: { path in globs.contains { $0.matches(path) } })
     }
 
     /// The paths of every inode the kernel holds that armed rules target now;
@@ -437,15 +443,22 @@ extension FileSystem {
     }
 
     /// Drops the kernel's cached pages, attributes and names of the inodes
-    /// whose paths satisfy `isTargeted`.
+    /// whose paths satisfy `isTargeted`. Only directories are kept by path
+    /// (a name is dropped through its parent), not every inode.
     func invalidate(pathsWhere isTargeted: (String) -> Bool) {
         guard let faults, let se = faults.sessionPointer else { return }
-        var byPath: [String: Inode] = ["": inodes.root]
-        for inode in inodes.snapshot() { byPath[path(of: inode)] = inode }
-        for (path, inode) in byPath where !path.isEmpty && isTargeted(path) {
+        var directories: [String: Inode] = ["": inodes.root]
+        var targets: [(path: String, inode: Inode)] = []
+        for inode in inodes.snapshot() where inode !== inodes.root {
+            let path = path(of: inode)
+            if path.isEmpty { continue }
+            if inode.fileType == S_IFDIR { directories[path] = inode }
+            if isTargeted(path) { targets.append((path, inode)) }
+        }
+        for (path, inode) in targets {
             _ = fuse_lowlevel_notify_inval_inode(se, inodes.nodeid(of: inode), 0, 0)
             let (parentPath, name) = splitPath(path)
-            if let parent = byPath[parentPath] {
+            if let parent = directories[parentPath] {
                 _ = name.withCString { fuse_lowlevel_notify_inval_entry(se, inodes.nodeid(of: parent), $0, strlen($0)) }
             }
         }
