@@ -267,7 +267,10 @@ extension FileSystem {
 
     func logDirectorySync(_ inode: Inode) {
         guard let faults, tracksDurability else { return }
-        let stashes = faults.durability.withLock { $0.log.syncDirectory(path(of: inode)) }
+        // The path first: `path(of:)` takes the inode's path lock, which is
+        // never taken inside `durability` (see FaultContext's lock order).
+        let path = path(of: inode)
+        let stashes = faults.durability.withLock { $0.log.syncDirectory(path) }
         for stash in stashes { _ = Syscall.run { unlinkat(AT_FDCWD, stashPath(stash), 0) } }
     }
 
