@@ -239,7 +239,7 @@ public final class FaultEngine: Sendable {
         }
     }
 
-    /// Whether any armed rule's glob matches `path`; FaultFS uses direct I/O and no attribute caching for such paths.
+    /// Whether any armed rule's glob, or the replayed trace, matches `path`, for any operation.
     public func targets(path: String) -> Bool {
         guard isArmed else { return false }
         var bytes = path
