@@ -50,19 +50,15 @@ extension FileSystem {
     }
 
     func processID(ofThread tid: Int32) -> Int32 {
-        if let known = threadGroups.withLock({ $0[tid] }) { return known }
+        let slot = Int(UInt32(bitPattern: tid) % UInt32(ThreadGroupSlot.count))
+        if let known = threadGroups.withLock({ $0[slot].tid == tid ? $0[slot].tgid : nil }) { return known }
         var tgid = tid
         if let status = readWholeFile("/proc/\(tid)/status"),
            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Tgid:") }),
            let value = Int32(line.dropFirst(5).trimmingCharacters(in: .whitespaces)) {
             tgid = value
         }
-        threadGroups.withLock { table in
-            // Thread ids are reused; a bounded table keeps a stale entry's
-            // life short.
-            if table.count > 4096 { table.removeAll(keepingCapacity: true) }
-            table[tid] = tgid
-        }
+        threadGroups.withLock { $0[slot] = ThreadGroupSlot(tid: tid, tgid: tgid) }
         return tgid
     }
 

@@ -25,7 +25,7 @@ final class FileSystem: Sendable {
     /// Orders writes against power losses.
     let crashGate = CrashGate()
     /// Thread id to process id, for callers (see `caller(_:)`).
-    let threadGroups = Mutex<[Int32: Int32]>([:])
+    let threadGroups = Mutex([ThreadGroupSlot](repeating: ThreadGroupSlot(), count: ThreadGroupSlot.count))
     /// The daemon's own credentials, restored after acting as a caller.
     private let ownUID: uid_t
     private let ownGID: gid_t
@@ -259,4 +259,21 @@ enum Credentials {
         _ = cfuse_setfsgid(gid)
         return gid_t(truncatingIfNeeded: cfuse_setfsgid(gid)) == gid
     }
+}
+
+/// One entry of the thread-to-process table, which is direct-mapped: thread
+/// id `tid` lives in slot `tid % count`, and a miss overwrites that slot.
+///
+/// Thread ids are reused once the kernel's pid counter wraps. Pids are
+/// handed out in increasing order, so an entry is overwritten as soon as a
+/// newer thread that maps to its slot makes a call, normally long before
+/// its tid comes round again; a dictionary cleared at 4,096 entries bounded
+/// a stale entry's life the same way (4,096 newer callers). The table never
+/// grows, never hashes, and never forgets every caller at once, which made
+/// the next calls of every live thread each read /proc again.
+struct ThreadGroupSlot: Sendable {
+    static let count = 4096
+    /// 0 with tgid 0: the kernel's own requests (pid 0), answered as before.
+    var tid: Int32 = 0
+    var tgid: Int32 = 0
 }
