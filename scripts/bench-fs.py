@@ -1175,6 +1175,9 @@ def main(argv=None) -> int:
 
     started = _dt.datetime.now(_dt.timezone.utc)
     t_start = time.monotonic()
+    # Read before the run: the commit, dirtiness and binary are those the
+    # run measured, not whatever the worktree holds once it ends.
+    machine = machine_facts(args)
     results: list = []
     backing_info: dict = {}
     run_root = None
@@ -1225,7 +1228,7 @@ def main(argv=None) -> int:
         "started_utc": started.isoformat(),
         "duration_s": round(time.monotonic() - t_start, 1),
         "command": [sys.argv[0], *(sys.argv[1:] if argv is None else argv)],
-        "machine": machine_facts(args),
+        "machine": machine,
         "load": {"start": load_start, "end": load_end},
         "config": {
             "repeat": cfg.repeat, "quick": args.quick,
