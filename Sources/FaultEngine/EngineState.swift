@@ -1,10 +1,16 @@
 /// Everything mutable in the engine, kept behind one `Mutex`.
 struct EngineState: Sendable {
-    var rules: [ArmedRule] = [] {
-        didSet { prefilter = RulePrefilter(rules) }
-    }
-    /// Rebuilt whenever rules are armed or cleared (not when their counters move).
+    /// The armed rules, in arming order. Only `addRules`, `removeRule(at:)`
+    /// and `removeAllRules` change which rules there are, and each rebuilds
+    /// the prefilter; a rule's counters and stream move in place through
+    /// `withRule`, which leaves the prefilter alone. (A `didSet` here ran on
+    /// every `matched += 1` too, rebuilding the prefilter on every matching
+    /// call.)
+    private(set) var rules: [ArmedRule] = []
+    /// Rebuilt whenever rules are armed or cleared, never when their counters move.
     private(set) var prefilter = RulePrefilter()
+    /// How many times the prefilter was built; a test checks that deciding never builds it.
+    private(set) var prefilterBuilds: UInt64 = 0
     var ordinals: [CallKey: UInt64] = [:]
     var trace: [String] = []
     var seq: UInt64 = 0
@@ -18,6 +24,32 @@ struct EngineState: Sendable {
     var exempt: Set<Int32> = []
     /// The clock reading that trace times count from: the engine's start or the last `clearAll`.
     var origin: UInt64 = 0
+
+    mutating func addRules(_ added: [ArmedRule]) {
+        rules += added
+        rebuildPrefilter()
+    }
+
+    mutating func removeRule(at index: Int) {
+        rules.remove(at: index)
+        rebuildPrefilter()
+    }
+
+    mutating func removeAllRules() {
+        rules.removeAll()
+        rebuildPrefilter()
+    }
+
+    /// Runs `body` on rule `index` in place: counters and streams move, the set of rules does not.
+    @inline(__always)
+    mutating func withRule<R>(_ index: Int, _ body: (inout ArmedRule) -> R) -> R {
+        body(&rules[index])
+    }
+
+    private mutating func rebuildPrefilter() {
+        prefilter = RulePrefilter(rules)
+        prefilterBuilds += 1
+    }
 
     /// Bumps and returns the ordinal of this (path, op); called only once some rule targets the call.
     mutating func nextOrdinal(path: String, op: FSOperation) -> UInt64 {

@@ -61,6 +61,55 @@ public final class FaultEngine: Sendable {
         }
     }
 
+    /// The operations on which an armed rule, or the replayed trace, acts
+    /// for `path`: the union of the operations of every rule whose glob
+    /// matches it, whatever its window, caller filter or counters. Empty
+    /// means `decide` returns `.proceed` for that path whatever the call,
+    /// and a call whose operation is not in the set is neither counted nor
+    /// recorded, until `rulesGeneration` changes; so a caller may cache it
+    /// per file and skip the engine, with no path and no lock, for every
+    /// other operation.
+    public func operations(targeting path: String) -> OperationSet {
+        guard isArmed else { return [] }
+        var bytes = path
+        return bytes.withUTF8 { utf8 in
+            state.withLock { state in
+                var operations = OperationSet()
+                if let replay = state.replay {
+                    for key in replay.targets where key.path == path { operations.insert(key.op) }
+                }
+                var start = 0
+                while start < utf8.count, utf8[start] == UInt8(ascii: "/") { start += 1 }
+                for index in state.rules.indices
+                where state.prefilter.mayMatch(index, operations: nil, path: utf8, from: start)
+                    && state.rules[index].rule.path.matches(utf8: utf8) {
+                    operations.formUnion(state.rules[index].operations)
+                }
+                return operations
+            }
+        }
+    }
+
+    /// The operations on which an armed rule, or the replayed trace, may act
+    /// for some path below `directory` (mount-relative, "" for the root),
+    /// judged by the literal start of each glob as `mayTarget(below:)` is.
+    /// A call on a name in that directory whose operation is not in the set
+    /// is `.proceed`, uncounted, until `rulesGeneration` changes.
+    public func operations(below directory: String) -> OperationSet {
+        guard isArmed else { return [] }
+        var base = directory.isEmpty ? "" : directory + "/"
+        return base.withUTF8 { utf8 in
+            state.withLock { state in
+                var operations = OperationSet()
+                if let replay = state.replay {
+                    for key in replay.targets where key.path.utf8.starts(with: utf8) { operations.insert(key.op) }
+                }
+                operations.formUnion(OperationSet(rawValue: state.prefilter.operations(below: utf8)))
+                return operations
+            }
+        }
+    }
+
     /// Creates an engine with no rules.
     /// - Parameters:
     ///   - seed: The run seed; each rule's stream derives from it and the rule's name.
@@ -99,7 +148,7 @@ public final class FaultEngine: Sendable {
             }
             state.nextID += 1
             state.armedInEpoch += 1
-            state.rules.append(ArmedRule(id: id, name: name, rule: rule, armedAt: now, seed: seed))
+            state.addRules([ArmedRule(id: id, name: name, rule: rule, armedAt: now, seed: seed)])
             return .success(id)
         }
         let id = try result.get()
@@ -143,7 +192,7 @@ public final class FaultEngine: Sendable {
                 added.append(ArmedRule(id: id, name: names[index], rule: rule, armedAt: now, seed: runSeed))
                 ids.append(id)
             }
-            state.rules += added
+            state.addRules(added)
             return .success(ids)
         }
         let ids = try result.get()
@@ -157,7 +206,7 @@ public final class FaultEngine: Sendable {
     public func clear(_ id: RuleID) -> Bool {
         state.withLock { state in
             guard let index = state.rules.firstIndex(where: { $0.id == id }) else { return false }
-            state.rules.remove(at: index)
+            state.removeRule(at: index)
             armed.store(!state.rules.isEmpty || state.replay != nil, ordering: .releasing)
             generation.add(1, ordering: .releasing)
             return true
@@ -172,7 +221,7 @@ public final class FaultEngine: Sendable {
     public func clearAll() {
         let now = clock.now()
         state.withLock { state in
-            state.rules.removeAll()
+            state.removeAllRules()
             state.replay = nil
             state.ordinals.removeAll()
             state.seq = 0
@@ -190,7 +239,7 @@ public final class FaultEngine: Sendable {
         }
     }
 
-    /// Whether any armed rule's glob matches `path`; FaultFS uses direct I/O and no attribute caching for such paths.
+    /// Whether any armed rule's glob, or the replayed trace, matches `path`, for any operation.
     public func targets(path: String) -> Bool {
         guard isArmed else { return false }
         var bytes = path
@@ -245,11 +294,15 @@ public final class FaultEngine: Sendable {
             guard state.rules[index].isActive(at: now),
                   state.rules[index].touchesOffsets(offset: offset, length: length),
                   state.rules[index].rule.callers.admits(caller, resolver: resolver) else { continue }
-            state.rules[index].matched += 1
-            guard state.rules[index].passesTriggers(),
-                  let outcome = state.rules[index].fire(op, path: path, caller: caller, offset: offset, length: length)
-            else { continue }
-            state.rules[index].fired += 1
+            let fired = state.withRule(index) { rule -> (delay: UInt64, effect: Effect)? in
+                rule.matched += 1
+                guard rule.passesTriggers(),
+                      let outcome = rule.fire(op, path: path, caller: caller, offset: offset, length: length)
+                else { return nil }
+                rule.fired += 1
+                return outcome
+            }
+            guard let outcome = fired else { continue }
             let result: String
             if isDelay {
                 decision.delayNanoseconds += outcome.delay
@@ -352,6 +405,9 @@ public final class FaultEngine: Sendable {
             return state.trace
         }
     }
+
+    /// How many times the rule prefilter was built: once per arm or clear, never per call.
+    var prefilterBuilds: UInt64 { state.withLock { $0.prefilterBuilds } }
 
     /// Totals since the engine started.
     public func counters() -> EngineCounters {

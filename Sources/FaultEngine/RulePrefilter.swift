@@ -60,6 +60,26 @@ struct RulePrefilter: Sendable {
         }
     }
 
+    /// The union of the operation masks of the rules that may match some
+    /// path starting with `base`, judged as `anyMayMatch(below:)` is.
+    func operations(below base: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var start = 0
+        while start < base.count, base[start] == UInt8(ascii: "/") { start += 1 }
+        let length = base.count - start
+        return bytes.withUnsafeBufferPointer { prefix in
+            var union: UInt64 = 0
+            for entry in entries {
+                var agree = true
+                for i in 0..<min(entry.count, length) where prefix[entry.start + i] != base[start + i] {
+                    agree = false
+                    break
+                }
+                if agree { union |= entry.operations }
+            }
+            return union
+        }
+    }
+
     /// Whether any rule may match (any operation).
     func anyMayMatch(path: UnsafeBufferPointer<UInt8>) -> Bool {
         var start = 0

@@ -213,15 +213,19 @@ final class ControlServer: Sendable {
             }
         case .clear(let id):
             // What a rule damaged (corrupt bytes, short reads) may sit in
-            // the kernel's cache once the file is no longer targeted.
-            let wasTargeted = fs.targetedPaths()
-            defer { fs.invalidate(pathsWhere: { wasTargeted.contains($0) }) }
+            // the kernel's cache once the file is no longer targeted: the
+            // cleared rule's files, or every targeted file (a replay's too)
+            // when all are cleared.
             if let id {
+                let globs = engine.rules().filter { $0.id.rawValue == id }.map(\.rule.path)
+                defer { fs.invalidate(matching: globs) }
                 let cleared = engine.clear(RuleID(rawValue: id))
                 faults.rulesChanged()
                 if !cleared { throw ControlProtocolError("no armed rule has id \(id); list shows the ids") }
                 reply.cleared = 1
             } else {
+                let wasTargeted = fs.targetedPaths()
+                defer { fs.invalidate(pathsWhere: { wasTargeted.contains($0) }) }
                 reply.cleared = engine.rules().count
                 engine.clearAll()
                 faults.rulesChanged()

@@ -9,8 +9,22 @@ import SystemCalls
 /// Everything the filesystem needs to inject faults: the engine that decides,
 /// the durability log a crash is undone from, and what ties them to files.
 ///
-/// Lock order: an inode's `cachedPath` lock and `durability` are never held
-/// together with the inode table's lock or with each other.
+/// Lock order, outermost first; a lock is only ever taken while holding
+/// locks above it in this list, never below:
+/// 1. `CrashGate`'s rwlock (shared by a write, exclusive by a crash's undo);
+/// 2. `CrashGate.victims`, inside the rwlock's shared hold only;
+/// 3. `durability`, inside the rwlock or alone; nothing else is taken
+///    inside it (a directory's path is read before it is taken);
+/// 4. `InodeTable.nodes`, inside the rwlock (a crash's undo finds files)
+///    or alone; descriptors it releases are closed after it.
+/// Leaves, each taken alone, never while another of these is held and
+/// never around one: `Inode.cachedPath`, `Inode.verdict`,
+/// `Inode.childVerdict`, `Inode.openModes` (which registers a passthrough
+/// backing file, a system call, not a lock), `FileSystem.threadGroups`,
+/// `WorkerPool.threads`, and the engine's own state lock (`FaultEngine`
+/// calls nothing in FaultFS; its caller resolver only reads /proc). A
+/// verdict is judged by reading the slot, asking the engine, then writing
+/// the slot: three separate holds.
 final class FaultContext: Sendable {
     let engine: FaultEngine
     /// Canonical backing path, to turn /proc/self/fd links into mount paths.

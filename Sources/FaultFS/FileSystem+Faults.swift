@@ -34,14 +34,6 @@ extension FileSystem {
         return path
     }
 
-    /// Remembers a path just computed from a parent and a name, so the
-    /// inode's first fault check needs no readlink.
-    func rememberPath(_ inode: Inode, _ path: String) {
-        guard let faults, inode !== inodes.root else { return }
-        let generation = faults.renameGeneration.load(ordering: .acquiring)
-        inode.cachedPath.withLock { $0 = (generation, path) }
-    }
-
     func childPath(_ parent: Inode, _ name: UnsafePointer<CChar>) -> String {
         let base = path(of: parent)
         let child = String(cString: name)
@@ -58,19 +50,15 @@ extension FileSystem {
     }
 
     func processID(ofThread tid: Int32) -> Int32 {
-        if let known = threadGroups.withLock({ $0[tid] }) { return known }
+        let slot = Int(UInt32(bitPattern: tid) % UInt32(ThreadGroupSlot.count))
+        if let known = threadGroups.withLock({ $0[slot].tid == tid ? $0[slot].tgid : nil }) { return known }
         var tgid = tid
         if let status = readWholeFile("/proc/\(tid)/status"),
            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Tgid:") }),
            let value = Int32(line.dropFirst(5).trimmingCharacters(in: .whitespaces)) {
             tgid = value
         }
-        threadGroups.withLock { table in
-            // Thread ids are reused; a bounded table keeps a stale entry's
-            // life short.
-            if table.count > 4096 { table.removeAll(keepingCapacity: true) }
-            table[tid] = tgid
-        }
+        threadGroups.withLock { $0[slot] = ThreadGroupSlot(tid: tid, tgid: tgid) }
         return tgid
     }
 
@@ -112,45 +100,87 @@ extension FileSystem {
     }
 
     /// Asks the engine about a call on an inode, skipping it entirely (no
-    /// path, no caller, no lock of the engine's) when no armed rule can
-    /// match the inode's path: the verdict is cached per inode until rules
-    /// are armed or cleared or anything is renamed. This is what keeps 100
-    /// idle rules cheap on files no rule is about.
+    /// path, no caller, no lock of the engine's) when no armed rule acts on
+    /// this operation for the inode's path: the operations rules act on are
+    /// cached per inode until rules are armed or cleared or anything is
+    /// renamed. This is what keeps 100 idle rules cheap on files no rule is
+    /// about, and a file targeted only for writes cheap on every other call.
     @inline(__always)
     func fault(_ op: FSOperation, _ req: fuse_req_t, inode: Inode, offset: Int = 0, length: Int = 0) -> Effect {
-        guard faultsArmed, mayBeTargeted(inode) else { return .proceed }
+        guard faultsArmed, targetOperations(inode).contains(op) else { return .proceed }
         return fault(op, req, path: path(of: inode), offset: offset, length: length)
     }
 
-    func mayBeTargeted(_ inode: Inode) -> Bool {
-        judged(inode.verdict, of: inode) { engine, path in engine.mayTarget(path: path) }
+    /// Asks the engine about a call that names `name` in `dir` (lookup,
+    /// create, unlink, ...), building the child's path only when some armed
+    /// rule may act on `op` below the directory.
+    /// - Returns: the effect, and the child's path when it was built.
+    @inline(__always)
+    func fault(_ op: FSOperation, _ req: fuse_req_t, child name: UnsafePointer<CChar>, of dir: Inode) -> Effect {
+        guard faultsArmed, childOperations(of: dir).contains(op) else { return .proceed }
+        return fault(op, req, path: childPath(dir, name))
     }
 
-    /// Whether any armed rule can match a name in directory `dir` or below,
-    /// cached per directory as `mayBeTargeted` is. When false, a call that
-    /// names a child (lookup, create, unlink, ...) skips the engine, and the
-    /// child's own verdict is known without reading its path: with 100
-    /// idle rules, creating and removing small files no longer builds a path
-    /// and takes the engine's lock for every name.
-    func mayTargetChildren(of dir: Inode) -> Bool {
-        judged(dir.childVerdict, of: dir) { engine, path in engine.mayTarget(below: path) }
+    /// The operations armed rules act on for this inode's path; empty when
+    /// no rule can reach it.
+    func targetOperations(_ inode: Inode) -> OperationSet {
+        judged(inode.verdict, of: inode) { engine, path in engine.operations(targeting: path) }
     }
+
+    /// Whether any armed rule can act on this inode at all.
+    func mayBeTargeted(_ inode: Inode) -> Bool { !targetOperations(inode).isEmpty }
+
+    /// The operations armed rules may act on for a name in directory `dir`
+    /// or below, cached per directory as `targetOperations` is. When empty,
+    /// a call that names a child (lookup, create, unlink, ...) skips the
+    /// engine, and the child's own verdict is known without reading its
+    /// path: with 100 idle rules, creating and removing small files no
+    /// longer builds a path and takes the engine's lock for every name.
+    func childOperations(of dir: Inode) -> OperationSet {
+        judged(dir.childVerdict, of: dir) { engine, path in engine.operations(below: path) }
+    }
+
+    func mayTargetChildren(of dir: Inode) -> Bool { !childOperations(of: dir).isEmpty }
 
     /// The verdict cached in `slot` while it is current; otherwise `judge`'s
     /// answer for the inode's path, cached with the generations read before
     /// judging (so a change during the judgement leaves it stale, not wrong).
     @inline(__always)
     private func judged(_ slot: borrowing Mutex<Verdict?>, of inode: Inode,
-                        _ judge: (FaultEngine, String) -> Bool) -> Bool {
-        guard let faults else { return false }
+                        _ judge: (FaultEngine, String) -> OperationSet) -> OperationSet {
+        guard let faults else { return [] }
         let rules = faults.engine.rulesGeneration
         let renames = faults.renameGeneration.load(ordering: .acquiring)
         if let known = slot.withLock({ $0 }), known.rules == rules, known.renames == renames {
-            return known.mayMatch
+            return known.operations
         }
-        let may = judge(faults.engine, path(of: inode))
-        slot.withLock { $0 = Verdict(rules: rules, renames: renames, mayMatch: may) }
-        return may
+        let operations = judge(faults.engine, path(of: inode))
+        slot.withLock { $0 = Verdict(rules: rules, renames: renames, operations: operations) }
+        return operations
+    }
+
+    /// The inode's cached verdict if it is still current, without judging.
+    func currentVerdict(_ inode: Inode) -> OperationSet? {
+        guard let faults, let known = inode.verdict.withLock({ $0 }) else { return nil }
+        guard known.rules == faults.engine.rulesGeneration,
+              known.renames == faults.renameGeneration.load(ordering: .acquiring) else { return nil }
+        return known.operations
+    }
+
+    /// Judges a new inode from the path it was just found or made under,
+    /// remembering both, so its first call needs neither a readlink nor
+    /// the engine's lock again.
+    /// - Returns: the operations armed rules act on for it.
+    func judgeNew(_ inode: Inode, path: String) -> OperationSet {
+        guard let faults else { return [] }
+        let rules = faults.engine.rulesGeneration
+        let renames = faults.renameGeneration.load(ordering: .acquiring)
+        let operations = faults.engine.operations(targeting: path)
+        if inode !== inodes.root {
+            inode.cachedPath.withLock { $0 = (renames, path) }
+            inode.verdict.withLock { $0 = Verdict(rules: rules, renames: renames, operations: operations) }
+        }
+        return operations
     }
 
     /// Gives `inode`, just found in `dir`, the directory's verdict when it
@@ -158,23 +188,13 @@ extension FileSystem {
     /// generations it was judged in, so if rules were armed meanwhile it is
     /// stale for the child as for the directory, and judged again.
     func inheritVerdict(_ inode: Inode, from dir: Inode) {
-        guard let known = dir.childVerdict.withLock({ $0 }), !known.mayMatch else { return }
+        guard let known = dir.childVerdict.withLock({ $0 }), known.operations.isEmpty else { return }
         inode.verdict.withLock { $0 = known }
         // Nothing below a directory that no rule can reach is reachable
         // either: its own children are settled too.
         inode.childVerdict.withLock { $0 = known }
     }
 
-    /// Whether a rule targets this inode, so the kernel must not cache it.
-    func isTargeted(inode: Inode) -> Bool {
-        faultsArmed && mayBeTargeted(inode) && isTargeted(path(of: inode))
-    }
-
-    /// Whether a rule targets this path, so the kernel must not cache it.
-    func isTargeted(_ path: @autoclosure () -> String) -> Bool {
-        guard let faults, faults.engine.isArmed else { return false }
-        return faults.engine.targets(path: path())
-    }
 
     /// Handles the effects that replace any operation: an errno, or a crash.
     /// - Returns: true if the request was answered.
@@ -265,7 +285,10 @@ extension FileSystem {
 
     func logDirectorySync(_ inode: Inode) {
         guard let faults, tracksDurability else { return }
-        let stashes = faults.durability.withLock { $0.log.syncDirectory(path(of: inode)) }
+        // The path first: `path(of:)` takes the inode's path lock, which is
+        // never taken inside `durability` (see FaultContext's lock order).
+        let path = path(of: inode)
+        let stashes = faults.durability.withLock { $0.log.syncDirectory(path) }
         for stash in stashes { _ = Syscall.run { unlinkat(AT_FDCWD, stashPath(stash), 0) } }
     }
 
@@ -372,7 +395,10 @@ extension FileSystem {
         guard let faults else { return [] }
         let ids = try faults.engine.arm(plan)
         faults.rulesChanged()
-        invalidateTargets()
+        // Only the new rules can have made a cached page, attribute or
+        // name wrong; files other rules target were dropped when those
+        // were armed.
+        invalidate(matching: plan.rules.map(\.path))
         return ids
     }
 
@@ -415,11 +441,14 @@ extension FileSystem {
         }
     }
 
-    /// Before a rule is reported armed: the kernel must not answer a call it
-    /// targets from its cache (pages, attributes or a cached name).
-    func invalidateTargets() {
-        guard let faults else { return }
-        invalidate(pathsWhere: { faults.engine.targets(path: $0) })
+    /// Before a rule is reported armed, or once it is cleared: the kernel
+    /// must not answer a call it targets from its cache (pages, attributes
+    /// or a cached name). Matches the rules' globs here, with no lock of the
+    /// engine's, so arming a trial's rules does not ask the engine about
+    /// every inode the kernel holds.
+    func invalidate(matching globs: [Glob]) {
+        guard !globs.isEmpty else { return }
+        invalidate(pathsWhere: { path in globs.contains { $0.matches(path) } })
     }
 
     /// The paths of every inode the kernel holds that armed rules target now;
@@ -435,15 +464,22 @@ extension FileSystem {
     }
 
     /// Drops the kernel's cached pages, attributes and names of the inodes
-    /// whose paths satisfy `isTargeted`.
+    /// whose paths satisfy `isTargeted`. Only directories are kept by path
+    /// (a name is dropped through its parent), not every inode.
     func invalidate(pathsWhere isTargeted: (String) -> Bool) {
         guard let faults, let se = faults.sessionPointer else { return }
-        var byPath: [String: Inode] = ["": inodes.root]
-        for inode in inodes.snapshot() { byPath[path(of: inode)] = inode }
-        for (path, inode) in byPath where !path.isEmpty && isTargeted(path) {
+        var directories: [String: Inode] = ["": inodes.root]
+        var targets: [(path: String, inode: Inode)] = []
+        for inode in inodes.snapshot() where inode !== inodes.root {
+            let path = path(of: inode)
+            if path.isEmpty { continue }
+            if inode.fileType == S_IFDIR { directories[path] = inode }
+            if isTargeted(path) { targets.append((path, inode)) }
+        }
+        for (path, inode) in targets {
             _ = fuse_lowlevel_notify_inval_inode(se, inodes.nodeid(of: inode), 0, 0)
             let (parentPath, name) = splitPath(path)
-            if let parent = byPath[parentPath] {
+            if let parent = directories[parentPath] {
                 _ = name.withCString { fuse_lowlevel_notify_inval_entry(se, inodes.nodeid(of: parent), $0, strlen($0)) }
             }
         }

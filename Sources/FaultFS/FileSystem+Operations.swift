@@ -17,11 +17,15 @@ extension FileSystem {
             if case .success(let (inode, _)) = found { inheritVerdict(inode, from: dir) }
             return replyEntry(req, found)
         }
-        let path = childPath(dir, name)
-        if answerGenericEffect(req, fault(.lookup, req, path: path)) { return }
+        var path: String? = nil
+        if childOperations(of: dir).contains(.lookup) {
+            let named = childPath(dir, name)
+            if answerGenericEffect(req, fault(.lookup, req, path: named)) { return }
+            path = named
+        }
         let found = lookup(parent: dir, name: name)
-        if case .success(let (inode, _)) = found { rememberPath(inode, path) }
-        replyEntry(req, found, targeted: isTargeted(path))
+        guard case .success(let (inode, _)) = found else { return replyEntry(req, found) }
+        replyEntry(req, found, acting: operations(ofFound: inode, in: dir, name, path: path))
     }
 
     func forget(_ ino: fuse_ino_t, _ count: UInt64) {
@@ -33,7 +37,7 @@ extension FileSystem {
         var timeout = cache.attrTimeout
         if faultsArmed {
             if answerGenericEffect(req, fault(.getattr, req, inode: inode)) { return }
-            if isTargeted(inode: inode) { timeout = 0 }
+            if targetOperations(inode).observesAttributes { timeout = 0 }
         }
         replyAttributes(req, inode, fi, timeout: timeout)
     }
@@ -59,15 +63,21 @@ extension FileSystem {
         let inode = inodes.inode(ino)
         let fh: Int32? = fi.flatMap { inode.fileType != S_IFDIR ? OpenFile.from($0).fd : nil }
         let a = attr.pointee
-        if faultsArmed && mayBeTargeted(inode) {
-            let path = path(of: inode)
+        if faultsArmed {
             // One setattr can be several operations; each may be targeted.
-            var ops: [FSOperation] = [.setattr]
-            if valid & FUSE_SET_ATTR_MODE != 0 { ops.append(.chmod) }
-            if valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID) != 0 { ops.append(.chown) }
-            if valid & FUSE_SET_ATTR_SIZE != 0 { ops.append(.truncate) }
-            if valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME) != 0 { ops.append(.utimens) }
-            for op in ops where answerGenericEffect(req, fault(op, req, path: path, offset: Int(a.st_size))) { return }
+            // Operations no rule acts on here are skipped, as the engine
+            // would (they are not counted), so no path is built for them.
+            let acting = targetOperations(inode)
+            var ops: [FSOperation] = []
+            if acting.contains(.setattr) { ops.append(.setattr) }
+            if valid & FUSE_SET_ATTR_MODE != 0, acting.contains(.chmod) { ops.append(.chmod) }
+            if valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID) != 0, acting.contains(.chown) { ops.append(.chown) }
+            if valid & FUSE_SET_ATTR_SIZE != 0, acting.contains(.truncate) { ops.append(.truncate) }
+            if valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME) != 0, acting.contains(.utimens) { ops.append(.utimens) }
+            if !ops.isEmpty {
+                let path = path(of: inode)
+                for op in ops where answerGenericEffect(req, fault(op, req, path: path, offset: Int(a.st_size))) { return }
+            }
         }
         if valid & FUSE_SET_ATTR_SIZE != 0 { logTruncate(inode, newSize: Int(a.st_size)) }
         if valid & FUSE_SET_ATTR_MODE != 0 {
@@ -115,7 +125,8 @@ extension FileSystem {
             let r = Syscall.run { fchownat(inode.fd, "", uid_t.max, gid_t.max, cfuse_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) }
             if case .failure(let e) = r { return reply(req, e) }
         }
-        replyAttributes(req, inode, fi, timeout: isTargeted(inode: inode) ? 0 : cache.attrTimeout)
+        let observed = faultsArmed && targetOperations(inode).observesAttributes
+        replyAttributes(req, inode, fi, timeout: observed ? 0 : cache.attrTimeout)
     }
 
     /// Sets a symlink's times through its directory entry: the only handle on
@@ -147,7 +158,7 @@ extension FileSystem {
     func mknod(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>, _ mode: mode_t, _ rdev: dev_t) {
         let dir = inodes.inode(parent)
         if let bad = checkName(name) { return reply(req, bad) }
-        guard let path = creationFault(.mknod, req, dir, name) else { return }
+        guard case .proceed(let path) = creationFault(.mknod, req, dir, name) else { return }
         let made = asCaller(req) { Syscall.run { mknodat(dir.fd, name, mode, rdev) } }
         if case .failure(let e) = made { return reply(req, e) }
         logCreation(dir, name, directory: false)
@@ -157,7 +168,7 @@ extension FileSystem {
     func mkdir(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>, _ mode: mode_t) {
         let dir = inodes.inode(parent)
         if let bad = checkName(name) { return reply(req, bad) }
-        guard let path = creationFault(.mkdir, req, dir, name) else { return }
+        guard case .proceed(let path) = creationFault(.mkdir, req, dir, name) else { return }
         let made = asCaller(req) { Syscall.run { mkdirat(dir.fd, name, mode) } }
         if case .failure(let e) = made { return reply(req, e) }
         logCreation(dir, name, directory: true)
@@ -167,9 +178,7 @@ extension FileSystem {
     func unlink(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>) {
         if let bad = checkName(name) { return reply(req, bad) }
         let dir = inodes.inode(parent)
-        if faultsArmed, mayTargetChildren(of: dir), answerGenericEffect(req, fault(.unlink, req, path: childPath(dir, name))) {
-            return
-        }
+        if faultsArmed, answerGenericEffect(req, fault(.unlink, req, child: name, of: dir)) { return }
         let stashed = tracksDurability ? stash(parent: dir, name: name) : nil
         let result = Syscall.run { unlinkat(dir.fd, name, 0) }
         if case .success = result, tracksDurability, let faults {
@@ -182,9 +191,7 @@ extension FileSystem {
     func rmdir(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>) {
         if let bad = checkName(name) { return reply(req, bad) }
         let dir = inodes.inode(parent)
-        if faultsArmed, mayTargetChildren(of: dir), answerGenericEffect(req, fault(.rmdir, req, path: childPath(dir, name))) {
-            return
-        }
+        if faultsArmed, answerGenericEffect(req, fault(.rmdir, req, child: name, of: dir)) { return }
         let result = Syscall.run { unlinkat(dir.fd, name, AT_REMOVEDIR) }
         if case .success = result, tracksDurability, let faults {
             let path = childPath(dir, name)
@@ -196,7 +203,7 @@ extension FileSystem {
     func symlink(_ req: fuse_req_t, _ target: UnsafePointer<CChar>, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>) {
         let dir = inodes.inode(parent)
         if let bad = checkName(name) { return reply(req, bad) }
-        guard let path = creationFault(.symlink, req, dir, name) else { return }
+        guard case .proceed(let path) = creationFault(.symlink, req, dir, name) else { return }
         // The target is stored as given: a symlink is data, and the caller's
         // kernel resolves it on the caller's side.
         let made = asCaller(req) { Syscall.run { symlinkat(target, dir.fd, name) } }
@@ -209,8 +216,7 @@ extension FileSystem {
                 _ newparent: fuse_ino_t, _ newname: UnsafePointer<CChar>, _ flags: UInt32) {
         if let bad = checkName(name) ?? checkName(newname) { return reply(req, bad) }
         let fromDir = inodes.inode(parent), toDir = inodes.inode(newparent)
-        if faultsArmed, mayTargetChildren(of: fromDir),
-           answerGenericEffect(req, fault(.rename, req, path: childPath(fromDir, name))) { return }
+        if faultsArmed, answerGenericEffect(req, fault(.rename, req, child: name, of: fromDir)) { return }
         var paths: (from: String, to: String)?
         var replaced: String?
         if tracksDurability {
@@ -231,7 +237,7 @@ extension FileSystem {
     func link(_ req: fuse_req_t, _ ino: fuse_ino_t, _ newparent: fuse_ino_t, _ newname: UnsafePointer<CChar>) {
         let inode = inodes.inode(ino), dir = inodes.inode(newparent)
         if let bad = checkName(newname) { return reply(req, bad) }
-        guard let path = creationFault(.link, req, dir, newname) else { return }
+        guard case .proceed(let path) = creationFault(.link, req, dir, newname) else { return }
         // linkat through /proc with AT_SYMLINK_FOLLOW links the file the
         // O_PATH descriptor pins, even a symlink, without naming any path.
         let made = Syscall.run { linkat(AT_FDCWD, inode.procPath, dir.fd, newname, AT_SYMLINK_FOLLOW) }
@@ -243,15 +249,15 @@ extension FileSystem {
     func open(_ req: fuse_req_t, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let inode = inodes.inode(ino)
         let flags = fi.pointee.flags & ~O_NOFOLLOW
-        var targeted = false
+        var acting = OperationSet()
         if faultsArmed {
             if answerGenericEffect(req, fault(.open, req, inode: inode)) { return }
-            targeted = isTargeted(inode: inode)
+            acting = targetOperations(inode)
         }
         if flags & O_TRUNC != 0 { logTruncate(inode, newSize: 0) }
         switch Syscall.run({ Glibc.open(inode.procPath, flags | O_CLOEXEC) }) {
         case .success(let fd):
-            let handle = makeHandle(fd: fd, inode: inode, flags: flags, targeted: targeted, fi)
+            let handle = makeHandle(fd: fd, inode: inode, flags: flags, acting: acting, fi)
             OpenFile.store(handle, in: fi)
             if fuse_reply_open(req, fi) != 0 { OpenFile.release(fi) }
             // The reply patch is spent once sent; this covers a reply libfuse
@@ -266,8 +272,7 @@ extension FileSystem {
                 _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let dir = inodes.inode(parent)
         if let bad = checkName(name) { return reply(req, bad) }
-        guard let path = creationFault(.create, req, dir, name) else { return }
-        let targeted = !path.isEmpty && isTargeted(path)
+        guard case .proceed(let path) = creationFault(.create, req, dir, name) else { return }
         let flags = (fi.pointee.flags | O_CREAT | O_CLOEXEC) & ~O_NOFOLLOW
         var existed = stat()
         let isNew = tracksDurability && Syscall.run({ fstatat(dir.fd, name, &existed, AT_SYMLINK_NOFOLLOW) }).errno != nil
@@ -279,9 +284,9 @@ extension FileSystem {
             Syscall.close(fd)
             reply(req, e)
         case .success(let (inode, st)):
-            if !path.isEmpty { rememberPath(inode, path) } else if faultsArmed { inheritVerdict(inode, from: dir) }
-            var entry = makeEntryParam(inode, st, targeted: targeted)
-            let handle = makeHandle(fd: fd, inode: inode, flags: flags, targeted: targeted, creating: true, fi)
+            let acting = faultsArmed ? operations(ofCreated: inode, in: dir, name, path: path) : []
+            var entry = makeEntryParam(inode, st, acting: acting)
+            let handle = makeHandle(fd: fd, inode: inode, flags: flags, acting: acting, creating: true, fi)
             OpenFile.store(handle, in: fi)
             if fuse_reply_create(req, &entry, fi) != 0 {
                 inodes.forget(inode, count: 1)
@@ -426,8 +431,9 @@ extension FileSystem {
         let handle = DirectoryHandle.from(fi)
         var hidden: ((UnsafePointer<CChar>) -> Bool)? = nil
         if faultsArmed, let faults {
+            if targetOperations(handle.inode).contains(.readdir),
+               answerGenericEffect(req, fault(.readdir, req, path: path(of: handle.inode), offset: offset)) { return }
             let dirPath = path(of: handle.inode)
-            if answerGenericEffect(req, fault(.readdir, req, path: dirPath, offset: offset)) { return }
             // Entries a `missing` rule targets are left out of the listing.
             let who = caller(req)
             hidden = { name in
@@ -559,25 +565,50 @@ extension FileSystem {
         }
     }
 
-    /// Asks the engine about a call that creates a name in `dir`.
-    /// - Returns: nil once the request was answered; otherwise the new
-    ///   name's path, computed once, while rules are armed ("" when not).
-    private func creationFault(_ op: FSOperation, _ req: fuse_req_t, _ dir: Inode, _ name: UnsafePointer<CChar>) -> String? {
-        guard faultsArmed, mayTargetChildren(of: dir) else { return "" }
-        let path = childPath(dir, name)
-        return answerGenericEffect(req, fault(op, req, path: path)) ? nil : path
+    /// The outcome of asking the engine about a call that creates a name.
+    enum CreationCheck {
+        /// A fault answered the request.
+        case answered
+        /// Go on; `path` is the new name's path when asking needed it.
+        case proceed(path: String?)
     }
 
-    /// Replies with the entry of a name just created, remembering its path so
-    /// the new inode's first fault check needs no readlink.
-    private func replyCreated(_ req: fuse_req_t, _ dir: Inode, _ name: UnsafePointer<CChar>, path: String) {
-        let found = lookup(parent: dir, name: name)
-        guard !path.isEmpty else {
-            if faultsArmed, case .success(let (inode, _)) = found { inheritVerdict(inode, from: dir) }
-            return replyEntry(req, found)
+    /// Asks the engine about a call that creates a name in `dir`, building
+    /// the name's path only when some rule may act on `op` below `dir`.
+    private func creationFault(_ op: FSOperation, _ req: fuse_req_t, _ dir: Inode, _ name: UnsafePointer<CChar>) -> CreationCheck {
+        guard faultsArmed, childOperations(of: dir).contains(op) else { return .proceed(path: nil) }
+        let path = childPath(dir, name)
+        return answerGenericEffect(req, fault(op, req, path: path)) ? .answered : .proceed(path: path)
+    }
+
+    /// The operations rules act on for a name just created in `dir`: none
+    /// when no rule can reach below `dir` (the directory's verdict is
+    /// inherited), otherwise judged from its path, built once.
+    private func operations(ofCreated inode: Inode, in dir: Inode, _ name: UnsafePointer<CChar>,
+                            path: String?) -> OperationSet {
+        guard mayTargetChildren(of: dir) else {
+            inheritVerdict(inode, from: dir)
+            return []
         }
-        if case .success(let (inode, _)) = found { rememberPath(inode, path) }
-        replyEntry(req, found, targeted: isTargeted(path))
+        return judgeNew(inode, path: path ?? childPath(dir, name))
+    }
+
+    /// The operations rules act on for a name just looked up in a directory
+    /// some rule may reach: the inode's own verdict when it is current (no
+    /// path built), else judged from its path.
+    private func operations(ofFound inode: Inode, in dir: Inode, _ name: UnsafePointer<CChar>,
+                            path: String?) -> OperationSet {
+        if let path { return judgeNew(inode, path: path) }
+        if let known = currentVerdict(inode) { return known }
+        return judgeNew(inode, path: childPath(dir, name))
+    }
+
+    /// Replies with the entry of a name just created, judging the new inode
+    /// so that its first fault check needs no readlink.
+    private func replyCreated(_ req: fuse_req_t, _ dir: Inode, _ name: UnsafePointer<CChar>, path: String?) {
+        let found = lookup(parent: dir, name: name)
+        guard faultsArmed, case .success(let (inode, _)) = found else { return replyEntry(req, found) }
+        replyEntry(req, found, acting: operations(ofCreated: inode, in: dir, name, path: path))
     }
 
     /// Records a new name for metadata-mode power loss.

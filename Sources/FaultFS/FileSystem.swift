@@ -25,7 +25,7 @@ final class FileSystem: Sendable {
     /// Orders writes against power losses.
     let crashGate = CrashGate()
     /// Thread id to process id, for callers (see `caller(_:)`).
-    let threadGroups = Mutex<[Int32: Int32]>([:])
+    let threadGroups = Mutex([ThreadGroupSlot](repeating: ThreadGroupSlot(), count: ThreadGroupSlot.count))
     /// The daemon's own credentials, restored after acting as a caller.
     private let ownUID: uid_t
     private let ownGID: gid_t
@@ -62,27 +62,30 @@ final class FileSystem: Sendable {
 
     /// Replies with a new entry, taking its lookup reference back if the
     /// kernel did not get it (an interrupted request).
-    func replyEntry(_ req: fuse_req_t, _ result: Result<(Inode, stat), Errno>, targeted: Bool = false) {
+    func replyEntry(_ req: fuse_req_t, _ result: Result<(Inode, stat), Errno>, acting: OperationSet = []) {
         switch result {
         case .failure(let e):
             fuse_reply_err(req, e.rawValue)
         case .success(let (inode, st)):
-            var entry = makeEntryParam(inode, st, targeted: targeted)
+            var entry = makeEntryParam(inode, st, acting: acting)
             if fuse_reply_entry(req, &entry) != 0 {
                 inodes.forget(inode, count: 1)
             }
         }
     }
 
-    /// An entry reply; a file a fault rule targets gets zero timeouts, so
-    /// every lookup and stat of it reaches the engine.
-    func makeEntryParam(_ inode: Inode, _ st: stat, targeted: Bool) -> fuse_entry_param {
+    /// An entry reply. A file on which a rule acts on lookup gets a zero
+    /// entry timeout, and one on which a rule acts on getattr a zero
+    /// attribute timeout, so every such call reaches the engine; names and
+    /// attributes no rule can observe stay cached, as for untargeted files.
+    /// `acting` are the operations rules act on for the file.
+    func makeEntryParam(_ inode: Inode, _ st: stat, acting: OperationSet) -> fuse_entry_param {
         var entry = fuse_entry_param()
         entry.ino = inodes.nodeid(of: inode)
         entry.generation = 0
         entry.attr = st
-        entry.attr_timeout = targeted ? 0 : cache.attrTimeout
-        entry.entry_timeout = targeted ? 0 : cache.entryTimeout
+        entry.attr_timeout = acting.observesAttributes ? 0 : cache.attrTimeout
+        entry.entry_timeout = acting.observesNames ? 0 : cache.entryTimeout
         return entry
     }
 
@@ -176,9 +179,9 @@ final class FileSystem: Sendable {
     /// (2,000 files created, written and removed on tmpfs: 8,100/s with
     /// passthrough, 8,600/s without; a 256 MiB write loses 20%, still 1.7x
     /// bindfs). Later opens of it get passthrough.
-    func makeHandle(fd: Int32, inode: Inode, flags: Int32, targeted: Bool, creating: Bool = false,
+    func makeHandle(fd: Int32, inode: Inode, flags: Int32, acting: OperationSet, creating: Bool = false,
                     _ fi: UnsafeMutablePointer<fuse_file_info>) -> OpenFile {
-        let wantsPassthrough = passthrough.isAvailable && !targeted && !tracksDurability && !creating
+        let wantsPassthrough = passthrough.isAvailable && acting.isEmpty && !tracksDurability && !creating
         let (mode, backingID): (OpenFile.Mode, Int32) = inode.openModes.withLock { modes in
             // Once an open of this inode is in passthrough, the kernel
             // refuses any other kind; the same holds the other way round for
@@ -193,7 +196,7 @@ final class FileSystem: Sendable {
                 modes.backingID = id
                 return (.passthrough, id)
             }
-            configureOpen(fi, targeted: targeted)
+            configureOpen(fi, observesData: acting.observesData)
             if fi.pointee.direct_io != 0 { return (.direct, 0) }
             modes.cached += 1
             return (.cached, 0)
@@ -211,11 +214,14 @@ final class FileSystem: Sendable {
 
     /// Chooses the kernel caching for a handle that is not in passthrough.
     ///
-    /// A file a rule targets is opened with direct I/O and no flush
-    /// shortcut: every read and write reaches the engine with the caller's
-    /// exact offset and count, and close reports flush errors.
-    func configureOpen(_ fi: UnsafeMutablePointer<fuse_file_info>, targeted: Bool) {
-        if targeted {
+    /// A file on which a rule acts on reads, writes or flushes is opened
+    /// with direct I/O and no flush shortcut: every read and write reaches
+    /// the engine with the caller's exact offset and count, no page holds
+    /// bytes a torn or lost write did not store, and close reports flush
+    /// errors. A file whose rules act on nothing the page cache answers
+    /// (fsync, metadata) is cached as an untargeted one.
+    func configureOpen(_ fi: UnsafeMutablePointer<fuse_file_info>, observesData: Bool) {
+        if observesData {
             fi.pointee.direct_io = 1
             return
         }
@@ -253,4 +259,21 @@ enum Credentials {
         _ = cfuse_setfsgid(gid)
         return gid_t(truncatingIfNeeded: cfuse_setfsgid(gid)) == gid
     }
+}
+
+/// One entry of the thread-to-process table, which is direct-mapped: thread
+/// id `tid` lives in slot `tid % count`, and a miss overwrites that slot.
+///
+/// Thread ids are reused once the kernel's pid counter wraps. Pids are
+/// handed out in increasing order, so an entry is overwritten as soon as a
+/// newer thread that maps to its slot makes a call, normally long before
+/// its tid comes round again; a dictionary cleared at 4,096 entries bounded
+/// a stale entry's life the same way (4,096 newer callers). The table never
+/// grows, never hashes, and never forgets every caller at once, which made
+/// the next calls of every live thread each read /proc again.
+struct ThreadGroupSlot: Sendable {
+    static let count = 4096
+    /// 0 with tgid 0: the kernel's own requests (pid 0), answered as before.
+    var tid: Int32 = 0
+    var tgid: Int32 = 0
 }

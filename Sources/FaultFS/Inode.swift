@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FaultEngine
 import Synchronization
 
 /// The identity of a file in the backing filesystem.
@@ -23,7 +24,7 @@ struct InodeKey: Hashable, Sendable {
 /// The kernel names the node by the address of this object (its nodeid), so
 /// the object must stay alive until the kernel forgets it; `InodeTable` owns it.
 final class Inode: @unchecked Sendable {
-    // @unchecked: `fd`, `key` and `isDirectory` never change; `lookupCount`
+    // @unchecked: `fd`, `key` and `fileType` never change; `lookupCount`
     // is only read or written with the table's mutex held.
     let fd: Int32
     let key: InodeKey
@@ -32,9 +33,9 @@ final class Inode: @unchecked Sendable {
     /// The mount-relative path last computed for this inode, with the rename
     /// generation it was computed in; only used while fault rules are armed.
     let cachedPath = Mutex<(generation: UInt64, path: String)?>(nil)
-    /// Whether any armed rule may match this inode's path.
+    /// The operations armed rules act on for this inode's path.
     let verdict = Mutex<Verdict?>(nil)
-    /// For a directory: whether any armed rule may match a path below it.
+    /// For a directory: the operations armed rules may act on for a path below it.
     let childVerdict = Mutex<Verdict?>(nil)
     /// How this file's open handles are served, which the kernel requires
     /// to agree (see `Passthrough`).
@@ -54,12 +55,13 @@ final class Inode: @unchecked Sendable {
     var procPath: String { "/proc/self/fd/\(fd)" }
 }
 
-/// A cached "may an armed rule match here?", valid only while the rule and
-/// rename generations are those it was judged in.
+/// A cached "which operations can an armed rule act on here?", valid only
+/// while the rule and rename generations are those it was judged in. Empty
+/// means no rule can reach the file at all.
 struct Verdict: Sendable {
     var rules: UInt64
     var renames: UInt64
-    var mayMatch: Bool
+    var operations: OperationSet
 }
 
 /// The open handles of one inode by how the kernel serves their data.

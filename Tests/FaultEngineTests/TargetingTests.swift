@@ -168,3 +168,68 @@ struct DirectoryVerdictTests {
         }
     }
 }
+
+/// The prefilter is rebuilt when the set of rules changes, not when a rule's
+/// counters or stream move: a `didSet` on the rules once rebuilt it on every
+/// matching call (`matched += 1`, `fired += 1`), allocating per call.
+struct PrefilterRebuildTests {
+    @Test func decidingNeverRebuildsThePrefilter() throws {
+        let (engine, _) = try makeEngine(
+            FaultRule(.errno(ErrnoChoice(5)), path: .of("**"), probability: 0),
+            FaultRule(.errno(ErrnoChoice(5)), path: .of("a/**"), operations: [.write], every: 2))
+        let armed = engine.prefilterBuilds
+        #expect(armed == 2, "one build per arm")
+        for i in 0..<50 {
+            _ = engine.decide(.write, path: "a/f\(i % 3)", caller: worker, length: 10)
+            _ = engine.decide(.getattr, path: "b/g", caller: worker)
+        }
+        #expect(engine.rules().map(\.matched) == [100, 50], "the calls matched and moved the counters")
+        #expect(engine.rules().map(\.fired) == [0, 25])
+        #expect(engine.prefilterBuilds == armed, "counters moved in place without a rebuild")
+        let id = engine.rules()[0].id
+        engine.clear(id)
+        #expect(engine.prefilterBuilds == armed + 1, "clearing a rule rebuilds it")
+        #expect(engine.decide(.write, path: "a/x", caller: worker, length: 10).effect == .proceed)
+        #expect(engine.decide(.write, path: "a/x", caller: worker, length: 10).effect == .fail(5),
+                "the remaining rule still decides from the rebuilt prefilter")
+    }
+}
+
+/// FaultFS caches `operations(targeting:)` per file and skips the engine for
+/// every other operation, so it must name every operation on which some
+/// rule can act for the path, and no rule may act on one it leaves out.
+struct TargetOperationsTests {
+    @Test func unionOfTheMatchingRulesOperationsOnly() throws {
+        let (engine, _) = try makeEngine(
+            FaultRule(.errno(ErrnoChoice(5)), path: .of("db/*.db"), operations: [.write]),
+            FaultRule(.fsyncFail, path: .of("db/**")),
+            FaultRule(.errno(ErrnoChoice(5)), path: .of("logs/**"), operations: [.getattr]))
+        #expect(engine.operations(targeting: "db/app.db") == [.write, .fsync])
+        #expect(engine.operations(targeting: "db/app.db-journal") == [.fsync])
+        #expect(engine.operations(targeting: "logs/x") == [.getattr])
+        #expect(engine.operations(targeting: "other").isEmpty)
+        #expect(engine.operations(below: "db") == [.write, .fsync])
+        #expect(engine.operations(below: "") == [.write, .fsync, .getattr])
+        #expect(engine.operations(below: "elsewhere").isEmpty)
+    }
+
+    @Test func noRuleActsOutsideItsOperations() throws {
+        let (engine, _) = try makeEngine(FaultRule(.errno(ErrnoChoice(5)), path: .of("**"), operations: [.write, .lookup]))
+        let acting = engine.operations(targeting: "a/b")
+        for op in FSOperation.allCases where !acting.contains(op) {
+            #expect(engine.decide(op, path: "a/b", caller: worker, length: 1).effect == .proceed)
+        }
+        #expect(engine.decide(.write, path: "a/b", caller: worker, length: 1).effect == .fail(5))
+        #expect(engine.rules()[0].matched == 1, "only the write was counted")
+    }
+
+    @Test func replayedTraceNamesItsOperations() {
+        let event = TraceEvent(seq: 1, nanoseconds: 0, rule: "r", fault: "errno", op: .open, path: "a/f", n: 1,
+                               offset: 0, length: 0, result: "EIO", pid: 7)
+        let engine = FaultEngine(replaying: [event], clock: ManualClock(start: 0))
+        #expect(engine.operations(targeting: "a/f") == [.open])
+        #expect(engine.operations(targeting: "a/g").isEmpty)
+        #expect(engine.operations(below: "a") == [.open])
+        #expect(engine.operations(below: "b").isEmpty)
+    }
+}

@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FaultFSTestSupport
+import Foundation
+import Testing
+
+extension MountTests {
+    /// Issue 11, point 1: a targeted file keeps the kernel caches no armed
+    /// rule on it can observe, and arming a rule that can observe one drops
+    /// it first, so the very next call reaches the rule. Each test first
+    /// shows the cache is in use (a change made behind the mount, in the
+    /// backing directory, is not seen through it), then arms and calls once.
+    @Suite("CacheNarrowing", .serialized, .timeLimit(.minutes(2)))
+    struct CacheNarrowing {
+        typealias T = FaultTest
+
+        /// A rule that acts only on writes and never fires: every file is targeted.
+        static let writesOnly = "rules:\n  - {name: idle, fault: errno, errno: EIO, path: \"**\", ops: [write], probability: 0}\n"
+        /// A rule that acts only on fsync and never fires.
+        static let fsyncOnly = "rules:\n  - {name: idle, fault: fsync-fail, path: \"**\", probability: 0}\n"
+
+        @Test("names and attributes of a file targeted only for writes stay cached; a getattr or missing rule armed later sees the next stat")
+        func namesAndAttributes() throws {
+            _ = try withFaultMount(plan: Self.writesOnly, arguments: ["--cache-timeout", "60"],
+                                   setup: { b in for n in ["a", "b"] { try T.put(b, n, "1234") } }) { m in
+                let got = try T.child("""
+                    p, sock, ba, bb = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+                    def arm(plan):
+                        return "armed" if ctl(sock, {"op": "arm", "plan": plan})["ok"] else "refused"
+                    def size(path):
+                        try:
+                            return str(os.stat(path).st_size)
+                        except OSError as e:
+                            return errno.errorcode[e.errno]
+                    out = {}
+                    # Attributes: grow the backing file behind the mount.
+                    first = size(p + "/a")
+                    with open(ba, "ab") as f: f.write(b"5678")
+                    cached = size(p + "/a")
+                    armed = arm("rules:\\n  - {name: stat-fails, fault: errno, errno: EACCES, ops: [getattr], path: a}\\n")
+                    out["a"] = [first, cached, armed, size(p + "/a")]
+                    # Names: remove the backing name behind the mount.
+                    first = size(p + "/b")
+                    os.unlink(bb)
+                    cached = size(p + "/b")
+                    armed = arm("rules:\\n  - {name: gone, fault: missing, ops: [lookup], path: b}\\n")
+                    out["b"] = [first, cached, armed, size(p + "/b")]
+                    print(json.dumps(out))
+                    """, [m.mountPoint, m.socketPath, m.backingPath("a"), m.backingPath("b")])
+                #expect(try T.strings(got, "a") == ["4", "4", "armed", "EACCES"],
+                        "cached attributes first (the backing grew to 8 bytes), then the getattr rule on the next stat")
+                #expect(try T.strings(got, "b") == ["4", "4", "armed", "ENOENT"],
+                        "a cached name first (the backing name is gone), then the missing rule on the next lookup")
+            }
+        }
+
+        @Test("pages of a file targeted only for fsync stay cached; a read rule armed later sees the next read, on an old descriptor and a new one")
+        func pagesForReads() throws {
+            _ = try withFaultMount(plan: Self.fsyncOnly, setup: { b in try T.put(b, "f", "old-bytes") }) { m in
+                let got = try T.child("""
+                    p, sock, bf = sys.argv[1], sys.argv[2], sys.argv[3]
+                    def arm(plan):
+                        return "armed" if ctl(sock, {"op": "arm", "plan": plan})["ok"] else "refused"
+                    fd = os.open(p + "/f", os.O_RDONLY)
+                    first = os.pread(fd, 64, 0).decode()
+                    with open(bf, "r+b") as f: f.write(b"new")
+                    cached = os.pread(fd, 64, 0).decode()
+                    armed = arm("rules:\\n  - {name: zeros, fault: corrupt-read, mode: zero, path: f}\\n")
+                    old_fd = os.pread(fd, 64, 0).hex()
+                    fd2 = os.open(p + "/f", os.O_RDONLY)
+                    new_fd = os.pread(fd2, 64, 0).hex()
+                    print(json.dumps({"r": [first, cached, armed, old_fd, new_fd]}))
+                    """, [m.mountPoint, m.socketPath, m.backingPath("f")])
+                let zeros = T.hex([UInt8](repeating: 0, count: 9))
+                #expect(try T.strings(got, "r") == ["old-bytes", "old-bytes", "armed", zeros, zeros],
+                        "cached pages first (the backing changed), then the corrupt-read rule on the next read of either descriptor")
+            }
+        }
+
+        @Test("a file targeted only for writes is not in the page cache: a lost write is never read back from it")
+        func lostWriteNotCached() throws {
+            let plan = "rules:\n  - {name: lost, fault: lost-write, path: f, nth: 2}\n"
+            _ = try withFaultMount(plan: plan, setup: { b in try T.put(b, "f", "aaaa") }) { m in
+                let got = try T.child("""
+                    p = sys.argv[1]
+                    fd = os.open(p + "/f", os.O_RDWR)
+                    before = os.pread(fd, 64, 0).decode()
+                    os.pwrite(fd, b"bbbb", 0)
+                    reported = os.pwrite(fd, b"cccc", 0)
+                    print(json.dumps({"r": [before, str(reported), os.pread(fd, 64, 0).decode()]}))
+                    """, [m.mountPoint])
+                #expect(try T.strings(got, "r") == ["aaaa", "4", "bbbb"], "the lost write's bytes are not read back")
+            }
+        }
+    }
+}
