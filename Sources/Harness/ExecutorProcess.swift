@@ -162,7 +162,9 @@ struct ExecutorProcess {
             // Killed at the deadline above: SIGKILL cannot be ignored, so this wait is short.
             _ = Syscall.run { waitpid(pid, &status, 0) }
         }
-        ending.seconds = (exitedAt ?? Monotonic.now) - start
+        // A trial killed at its deadline took the time limit: how long the
+        // kill then takes to land is not the executor's time.
+        ending.seconds = ending.timedOut ? timeout : (exitedAt ?? Monotonic.now) - start
         // Whatever is left of the group (a grandchild still running) ends now.
         _ = kill(-pid, SIGKILL)
         if status & 0x7f == 0 {

@@ -156,7 +156,7 @@ public enum HarnessRun {
         _ = ProcessControl.becomeSubreaper()
 
         let mount: RunMount
-        switch RunMount.start(binary: config.faultbenchBinary, backing: backing, mountpoint: mountpoint, workDirectory: work, seed: seed) {
+        switch RunMount.start(binary: config.faultbenchBinary, backing: backing, mountpoint: mountpoint, workDirectory: work, seed: seed, jobs: jobs) {
         case .failure(let error): return .failure(error)
         case .success(let value): mount = value
         }
@@ -244,12 +244,16 @@ public enum HarnessRun {
         let wall = Monotonic.now - begin
         progress.end()
         runner.strays.sweep(mountpoint: mountpoint) { _ in true }
+        runner.strays.endOrphans()
 
         let trials = (done + state.accepted).sorted { $0.index < $1.index }
         let complete = state.stopReason == nil && trials.count == plan.count
         let new = state.accepted.filter { !$0.warmup }
         let overheads = new.map(\.overhead).sorted()
-        let timing = RunTiming(
+        // The speed of this session's trials (a resumed run's earlier
+        // sessions are in their own journal lines, not timed here); none
+        // when this session ran none.
+        let timing = state.accepted.isEmpty ? nil : RunTiming(
             wallSeconds: wall, trialsPerSecond: wall > 0 ? Double(state.accepted.count) / wall : 0,
             overheadMedian: Self.quantile(overheads, 0.5), overheadP90: Self.quantile(overheads, 0.9))
         var result = RunResult(

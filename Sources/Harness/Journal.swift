@@ -74,7 +74,9 @@ final class Journal: @unchecked Sendable {
     private func append(_ line: Data) {
         lock.lock()
         defer { lock.unlock() }
-        handle.write(line + Data([UInt8(ascii: "\n")]))
+        // write(contentsOf:) throws where write(_:) would trap (a full disk):
+        // a journal line lost that way costs a resume, not the run.
+        try? handle.write(contentsOf: line + Data([UInt8(ascii: "\n")]))
     }
 
     func close() {

@@ -39,10 +39,17 @@ final class RunMount: @unchecked Sendable {
     /// - Parameters:
     ///   - binary: the `faultbench` executable.
     ///   - workDirectory: where the socket and the daemon's log go.
-    static func start(binary: String, backing: String, mountpoint: String, workDirectory: String, seed: UInt64) -> Result<RunMount, HarnessError> {
+    ///   - jobs: trials that run at once; the daemon gets enough workers that
+    ///     every trial can have a call waiting in an injected delay while
+    ///     others (the kernel's INTERRUPT of a killed caller among them)
+    ///     are still answered.
+    static func start(binary: String, backing: String, mountpoint: String, workDirectory: String, seed: UInt64,
+                      jobs: Int) -> Result<RunMount, HarnessError> {
         let socket = workDirectory + "/control.sock"
         let log = workDirectory + "/mount.log"
-        let arguments = [backing, mountpoint, "--control", socket, "--seed", String(seed), "--exit-with-parent"]
+        let threads = min(256, max(4, 2 * jobs + 2))
+        let arguments = [backing, mountpoint, "--control", socket, "--seed", String(seed), "--threads", String(threads),
+                         "--exit-with-parent"]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -208,6 +208,13 @@ extension Scenario {
     /// one would, so a concurrent trial would lose data to a fault that is
     /// not its own.
     public var needsMountAlone: Bool {
-        faults.rules.contains { if case .powerLoss = $0.fault { true } else { false } }
+        faults.rules.contains { rule in
+            switch rule.fault {
+            case .powerLoss: true
+            // What statfs reports is the whole mount's: every trial beside it would see the small disk.
+            case .diskFull(_, let capacity?): capacity >= 0
+            default: false
+            }
+        }
     }
 }

@@ -78,6 +78,26 @@ final class StrayProcesses: @unchecked Sendable {
         return killed
     }
 
+    /// Ends every child of this process but the run's own (the daemon): at
+    /// the end of a run that owns the process, any other child is an orphan
+    /// a trial left, even one that cleared its environment and so could not
+    /// be told apart while trials ran.
+    /// - Returns: how many were ended.
+    @discardableResult
+    func endOrphans() -> Int {
+        guard reapsOrphans else { return 0 }
+        lock.lock()
+        defer { lock.unlock() }
+        var ended = 0
+        for pid in Self.children() where !running.contains(pid) && pid > 1 {
+            _ = kill(pid, SIGKILL)
+            var status: Int32 = 0
+            _ = Syscall.run { waitpid(pid, &status, 0) }
+            ended += 1
+        }
+        return ended
+    }
+
     /// The pids whose parent is this process, from every thread's children list.
     static func children() -> [pid_t] {
         var pids: Set<pid_t> = []

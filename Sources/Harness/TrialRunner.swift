@@ -130,7 +130,9 @@ struct TrialRunner: Sendable {
     static func claim(in stdout: [UInt8]) -> (decoded: Claim?, line: String?) {
         let text = String(decoding: stdout, as: UTF8.self)
         guard let line = text.split(separator: "\n").last(where: { !$0.allSatisfy(\.isWhitespace) }) else { return (nil, nil) }
-        let decoded = try? JSONDecoder().decode(Claim.self, from: Data(line.utf8))
+        // attempts counts real attempts: at least one. A claim that says
+        // otherwise does not follow the contract, and would skew the mean.
+        let decoded = (try? JSONDecoder().decode(Claim.self, from: Data(line.utf8))).flatMap { (1...1_000_000).contains($0.attempts) ? $0 : nil }
         return (decoded, String(line.prefix(1000)))
     }
 }

@@ -143,7 +143,15 @@ struct RunCommand: ParsableCommand {
         for arm in Arm.allCases where commands[arm]?.isEmpty ?? true {
             throw Failure("--executor names no command for the \(arm.rawValue) arm; write off=CMD,on=CMD or one CMD for both.")
         }
-        return commands
+        // An executor runs in its trial's directory, so a relative path in its
+        // command (python3 scripts/x.py) is taken from here and made absolute.
+        let here = FileManager.default.currentDirectoryPath
+        return commands.mapValues { command in
+            command.map { word in
+                guard !word.hasPrefix("/"), word.contains("/"), FileManager.default.fileExists(atPath: word) else { return word }
+                return here + "/" + word
+            }
+        }
     }
 
     static func loadMix(_ path: String) throws -> FailureMix {

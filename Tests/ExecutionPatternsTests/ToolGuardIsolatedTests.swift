@@ -65,6 +65,16 @@ struct ToolGuardIsolatedTests {
         #expect(r["alive"] == "0", "\(r)")
     }
 
+    @Test("A tool that dies on SIGTERM ends the timeout at once: its leader, dead but not yet reaped, is not waited for")
+    func deadLeaderIsNotWaitedFor() throws {
+        // Before, the unreaped leader kept the group "alive": every timeout
+        // took the 500 ms grace and the second after SIGKILL too (1.8 s here).
+        let r = try Self.probe(timeoutMs: 300, outputLimit: 1000, script: "exec sleep 5\n")
+        #expect(r["timedOut"] == "true", "\(r)")
+        #expect(Int(r["duration-ms"] ?? "") ?? .max < 750, "\(r)")
+        #expect(r["alive"] == "0", "\(r)")
+    }
+
     @Test("A timeout also stops the processes the tool started (a background grandchild that obeys SIGTERM)")
     func timeoutKillsGrandchildren() throws {
         let r = try Self.probe(timeoutMs: 300, outputLimit: 1000, script: "(sleep 3; touch \"$1/survived\") & sleep 30\n")

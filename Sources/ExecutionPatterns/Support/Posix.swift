@@ -105,6 +105,36 @@ enum Posix {
         return Syscall.run { kill(-group, signal) }.map { _ in () }
     }
 
+    /// Whether any process of `group` is still alive, zombies not counted: a
+    /// member that has died but is not yet reaped (the group's leader, which
+    /// its parent reaps in its own time) runs nothing more. On Linux it reads
+    /// each process's state and group from /proc; elsewhere it falls back to
+    /// whether the group has any member at all.
+    static func processGroupHasLiveMembers(_ group: pid_t) -> Bool {
+        #if os(Linux)
+        guard case .success(let stream) = Syscall.pointer({ opendir("/proc") }) else {
+            return (try? signalProcessGroup(group, 0).get()) != nil
+        }
+        defer { Syscall.closedir(stream) }
+        while case .success(let entry?) = Syscall.readdir(stream) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            guard let first = name.utf8.first, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first),
+                  case .success(let file) = FileReader.readAll(FilePath("/proc/\(name)/stat"), limit: 4096) else { continue }
+            let stat = file.bytes
+            // "pid (comm) S ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
+            guard let close = stat.lastIndex(of: UInt8(ascii: ")")) else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: UInt8(ascii: " "))
+            guard fields.count > 3, let pgrp = Int32(String(decoding: fields[3], as: UTF8.self)) else { continue }
+            if pgrp == group && fields[0].first != UInt8(ascii: "Z") { return true }
+        }
+        return false
+        #else
+        return (try? signalProcessGroup(group, 0).get()) != nil
+        #endif
+    }
+
     /// Whether the child `pid` has ended (or has already been reaped); it is not reaped here.
     static func childHasEnded(_ pid: pid_t) -> Bool {
         var info = siginfo_t()

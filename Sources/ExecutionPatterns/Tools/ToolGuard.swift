@@ -269,11 +269,15 @@ public final class ToolGuard: Sendable {
         _ = waitUntilGone(group, within: .seconds(1))
     }
 
-    /// Whether the process group is gone (no member, zombies included) within `limit`.
+    /// Whether the process group has no live member within `limit`. A
+    /// member that died but is not yet reaped (the leader, which
+    /// swift-subprocess reaps in its own time) counts as gone: it runs
+    /// nothing more. Counting it made every timeout wait out the grace and
+    /// the second after SIGKILL in full.
     private static func waitUntilGone(_ group: pid_t, within limit: Duration) -> Bool {
         let end = ContinuousClock.now + limit
         while true {
-            if case .failure(.noSuchProcess) = Posix.signalProcessGroup(group, 0) { return true }
+            if !Posix.processGroupHasLiveMembers(group) { return true }
             if ContinuousClock.now >= end { return false }
             Posix.sleepBlocking(.milliseconds(10))
         }

@@ -19,6 +19,15 @@ extension ScenarioParser {
             if let mapping = item.mapping, let path = mapping["path"] {
                 _ = try relativePath(path, "\(field).path", glob: true)
             }
+            // A trial's faults reach only the trial's own processes: a rule
+            // that named processes (by pid, name or executable) would reach
+            // whatever on the machine matches, and a shared scenario file
+            // could kill a user's shells. The caller of a call is the trial's.
+            for key in ["kill", "callers"] {
+                if let mapping = item.mapping, let named = mapping[key] {
+                    throw fail(named, "\(field).\(key)", "names processes, which a scenario may not: its faults reach only the trial's own processes (the caller, for kill-caller and power-loss). Leave \(key) out.")
+                }
+            }
             if let mapping = item.mapping, let nameNode = mapping["name"], let name = nameNode.scalar?.string {
                 guard names.insert(name).inserted else {
                     throw fail(nameNode, "\(field).name", "\(name) names an earlier rule too; give each rule its own name.")
