@@ -30,6 +30,10 @@ if mode == "naive":          # ordinary code: truncate, write everything, report
     except OSError as e:
         claim("failure", str(e))
     claim("success")
+if mode == "read-then-write":  # reads the file first (a stalled read hangs here), then writes it
+    open(path).read()
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC); os.write(fd, data); os.close(fd)
+    claim("success")
 if mode == "halves":         # ordinary code writing in two calls
     try:
         fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
@@ -247,6 +251,23 @@ struct RunnerTests {
             #expect(trial.outcome == .success, "\(trial.scenario) \(trial.id): \(trial.reason)")
         }
         #expect(outcome.result.trials.contains { $0.scenario == "t/crash" && $0.arm == .off && $0.exit.killedByFault })
+    }
+
+    @Test("trials stuck in long delays do not stall the mount for the trials beside them")
+    func stalledReadsDoNotStallOthers() throws {
+        let dir = try TemporaryDirectory("runner")
+        defer { try? dir.remove() }
+        let stalled = try writeScenario(id: "t/stalled", content: "new\n", rules: "  - {fault: delay, ops: [read], ms: 60000}\n",
+                                        timeout: 0.5, trials: 4)
+        let bystander = try writeScenario(id: "t/bystander", content: "new\n", rules: nil, trials: 8)
+        let begin = Date()
+        let outcome = try runScripted([stalled, bystander], off: "read-then-write", on: "read-then-write", in: dir, jobs: 4)
+        for trial in outcome.result.trials {
+            #expect(trial.outcome == (trial.scenario == "t/stalled" ? .hang : .success), "\(trial.id) \(trial.scenario): \(trial.reason)")
+            if trial.outcome == .hang { #expect(trial.seconds == 0.5) }
+        }
+        // Ten stalled trials of 0.5 s on four jobs, and quick ones: far below one 60 s delay.
+        #expect(Date().timeIntervalSince(begin) < 30)
     }
 
     @Test("arm after-calls: the fault starts after the task's first calls of its operation")

@@ -735,6 +735,28 @@ struct ScenarioErrorTests {
           arm: later
         """#,
                     #":18: faults.arm: later is not an arm time; write before, {after: 20ms} or {after-calls: 3}."#),
+        BadScenario("rule names processes", #"""
+        title: t
+        description: d
+        patterns: [EXEC-004]
+        setup:
+          files:
+            - path: old.txt
+              content: x
+        task:
+          kind: write-file
+          path: a.txt
+          content:
+            text: hi
+        expect:
+          files:
+            - path: a.txt
+              content: hi
+        faults:
+          rules:
+            - {fault: power-loss, kill: {name: [sh]}}
+        """#,
+                    #":19: faults.rules[0].kill: names processes, which a scenario may not: its faults reach only the trial's own processes (the caller, for kill-caller and power-loss). Leave kill out."#),
         BadScenario("faults arm both", #"""
         title: t
         description: d
