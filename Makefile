@@ -21,16 +21,16 @@ run: release
 demo: release
 	@bash scripts/demo.sh
 
+# Tests run one at a time: in parallel, dozens of mounts and whole harness
+# runs shared two cores, and a test now and then saw a mount stall for
+# seconds (2 failures in 6 full runs, never the same test). Serially the
+# suite takes about 150 s instead of 100 s.
 # The tests also need a headless browser and PyYAML (the HTML report's and
 # the example workflow's checks).
 test:
 	@FAULTBENCH_TEST_DEPS=1 bash scripts/ensure-deps.sh
 	$(SWIFT) build --build-tests
 	@bash scripts/check-fuse.sh .build/debug/faultbench
-	# One test at a time: run in parallel, dozens of mounts and whole harness
-	# runs shared two cores, and a test now and then saw a mount stall for
-	# seconds (2 failures in 6 full runs, never the same test). Serially the
-	# suite takes about 150 s instead of 100 s.
 	$(SWIFT) test --no-parallel
 
 bench-fs:
