@@ -124,6 +124,32 @@ struct EndToEndTests {
         }
     }
 
+    @Test("a grandchild that leaves its session and clears its environment is ended when the run ends")
+    func orphanWithoutEnvironment() throws {
+        let dir = try TemporaryDirectory("e2e")
+        defer { try? dir.remove() }
+        // A marker no other process on the machine has on its command line.
+        let marker = "41\(getpid() % 1000)7"
+        let script = dir.path("leaves-orphan.sh")
+        try #require(FileManager.default.createFile(atPath: script, contents: Data("""
+            #!/bin/sh
+            cat >/dev/null
+            setsid env -i /bin/sleep \(marker) </dev/null >/dev/null 2>&1 &
+            echo '{"status":"failure","error":"left a process behind"}'
+            """.utf8), attributes: [.posixPermissions: 0o755]))
+        func survivors() -> [pid_t] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(pid_t.init).filter { pid in
+                let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()
+                return String(decoding: cmdline, as: UTF8.self).contains("sleep\u{0}\(marker)")
+            }
+        }
+        let (tool, _) = try faultbenchRun(["--scenario", "exec-004/control-catalog-rewrite", "--trials", "2", "--executor", script], in: dir)
+        #expect(tool.succeeded, "\(tool)")
+        let left = survivors()
+        #expect(left.isEmpty, "orphans outlived the run: \(left)")
+        for pid in left { kill(pid, SIGKILL) }
+    }
+
     @Test("a harness killed with SIGKILL leaves no mount and no executor behind")
     func killedHarness() throws {
         let dir = try TemporaryDirectory("e2e")
