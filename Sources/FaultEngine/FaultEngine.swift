@@ -24,42 +24,8 @@ public final class FaultEngine: Sendable {
     private let state = Mutex(EngineState())
 
     /// Changes whenever rules are armed or cleared, so a caller may cache
-    /// `mayTarget(path:)` until it moves.
+    /// `operations(targeting:)` and `operations(below:)` until it moves.
     public var rulesGeneration: UInt64 { generation.load(ordering: .acquiring) }
-
-    /// Whether any armed rule, or the replayed trace, could match `path` for
-    /// some operation, judged by the literal start of each glob only. When
-    /// false, `decide` returns `.proceed` for that path whatever the call,
-    /// counts nothing and records nothing, until `rulesGeneration` changes.
-    public func mayTarget(path: String) -> Bool {
-        guard isArmed else { return false }
-        var bytes = path
-        return bytes.withUTF8 { utf8 in
-            state.withLock { state in
-                if let replay = state.replay, replay.targets.contains(where: { $0.path == path }) { return true }
-                return state.prefilter.anyMayMatch(path: utf8)
-            }
-        }
-    }
-
-    /// Whether any armed rule, or the replayed trace, could match a path
-    /// below `directory` (mount-relative, "" for the root), judged as
-    /// `mayTarget(path:)` is. When false, `mayTarget(path:)` is false for
-    /// every path in that directory and below, until `rulesGeneration`
-    /// changes: a caller may skip the engine for names in it.
-    public func mayTarget(below directory: String) -> Bool {
-        guard isArmed else { return false }
-        if directory.isEmpty { return true }
-        var base = directory + "/"
-        return base.withUTF8 { utf8 in
-            state.withLock { state in
-                if let replay = state.replay, replay.targets.contains(where: { $0.path.utf8.starts(with: utf8) }) {
-                    return true
-                }
-                return state.prefilter.anyMayMatch(below: utf8)
-            }
-        }
-    }
 
     /// The operations on which an armed rule, or the replayed trace, acts
     /// for `path`: the union of the operations of every rule whose glob
@@ -92,8 +58,8 @@ public final class FaultEngine: Sendable {
 
     /// The operations on which an armed rule, or the replayed trace, may act
     /// for some path below `directory` (mount-relative, "" for the root),
-    /// judged by the literal start of each glob as `mayTarget(below:)` is.
-    /// A call on a name in that directory whose operation is not in the set
+    /// judged by the literal start of each glob (so it may name operations
+    /// no rule will act on there, never the reverse). A call on a name in that directory whose operation is not in the set
     /// is `.proceed`, uncounted, until `rulesGeneration` changes.
     public func operations(below directory: String) -> OperationSet {
         guard isArmed else { return [] }

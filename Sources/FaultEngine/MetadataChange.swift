@@ -27,8 +27,8 @@ public enum MetadataChange: Sendable, Hashable {
         case .created(let p): [.remove(path: p)]
         case .madeDirectory(let p): [.removeDirectory(path: p)]
         case .renamed(let from, let to, let stash):
-            [.rename(from: to, to: from)] + (stash.map { [.rename(from: $0, to: to)] } ?? [])
-        case .unlinked(let p, let stash): stash.map { [.rename(from: $0, to: p)] } ?? []
+            [.rename(from: to, to: from)] + (stash.map { [.unstash(stash: $0, to: to)] } ?? [])
+        case .unlinked(let p, let stash): stash.map { [.unstash(stash: $0, to: p)] } ?? []
         case .removedDirectory(let p): [.makeDirectory(path: p)]
         }
     }

@@ -39,29 +39,10 @@ struct RulePrefilter: Sendable {
         }
     }
 
-    /// Whether any rule may match some path that starts with `base` (a
-    /// directory's path and a slash), for any operation: its literal start
-    /// and `base` agree as far as the shorter of them goes. When false,
-    /// `anyMayMatch(path:)` is false for every path below that directory.
-    func anyMayMatch(below base: UnsafeBufferPointer<UInt8>) -> Bool {
-        var start = 0
-        while start < base.count, base[start] == UInt8(ascii: "/") { start += 1 }
-        let length = base.count - start
-        return bytes.withUnsafeBufferPointer { prefix in
-            for entry in entries {
-                var agree = true
-                for i in 0..<min(entry.count, length) where prefix[entry.start + i] != base[start + i] {
-                    agree = false
-                    break
-                }
-                if agree { return true }
-            }
-            return false
-        }
-    }
-
     /// The union of the operation masks of the rules that may match some
-    /// path starting with `base`, judged as `anyMayMatch(below:)` is.
+    /// path starting with `base` (a directory's path and a slash): those of
+    /// the rules whose literal start and `base` agree as far as the shorter
+    /// of them goes.
     func operations(below base: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var start = 0
         while start < base.count, base[start] == UInt8(ascii: "/") { start += 1 }

@@ -12,6 +12,9 @@ public enum UndoAction<File: Hashable & Sendable>: Sendable, Hashable {
     case removeDirectory(path: String)
     /// Recreate a directory whose removal was not durable.
     case makeDirectory(path: String)
-    /// Rename back; also used to bring an unlinked file back from its stash.
+    /// Rename back, within the mount.
     case rename(from: String, to: String)
+    /// Bring an unlinked or replaced file back to `to` from `stash`, the name
+    /// FaultFS kept it under outside the mount (not a mount path).
+    case unstash(stash: String, to: String)
 }

@@ -196,7 +196,8 @@ final class ControlServer: Sendable {
     }
 
     private func handle(_ request: ControlRequest) throws -> ControlReply {
-        guard let faults = fs.faults else { throw ControlProtocolError("this mount has no fault engine") }
+        let faults = fs.faults
+        guard faults.acceptsRules else { throw ControlProtocolError("this mount has no fault engine") }
         let engine = faults.engine
         var reply = ControlReply()
         switch request {

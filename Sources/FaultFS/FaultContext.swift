@@ -27,29 +27,35 @@ import SystemCalls
 /// the slot: three separate holds.
 final class FaultContext: Sendable {
     let engine: FaultEngine
-    /// Canonical backing path, to turn /proc/self/fd links into mount paths.
-    let backingPath: String
-    /// Bumped by every rename: a cached path computed before it may be stale.
-    let renameGeneration = Atomic<UInt64>(0)
+    /// False for a plain passthrough mount: no rule is ever armed, so every
+    /// call pays one atomic load (`engine.isArmed`) and nothing more, and
+    /// the control socket refuses rules.
+    let acceptsRules: Bool
+    let paths: PathCache
+    let verdicts: TargetVerdicts
     /// Set when writes must be logged for power-loss and fsync-fail: by the
     /// mount option, or while a rule of either kind is armed.
     let tracksDurability = Atomic<Bool>(false)
     let alwaysTrackDurability: Bool
     let durability = Mutex(DurabilityState())
-    /// Where metadata-mode power loss keeps unlinked files until their
-    /// directory is synced: beside the backing directory, never inside it,
-    /// so the ground truth never sees it.
-    let stashDirectory: String
+    let stash: Stash
     /// The libfuse session, for cache invalidations; set once it exists.
     let session = Atomic<UInt>(0)
 
-    init(engine: FaultEngine, backingPath: String, alwaysTrackDurability: Bool) {
+    init(engine: FaultEngine, backingPath: String, alwaysTrackDurability: Bool, acceptsRules: Bool = true) {
         self.engine = engine
-        self.backingPath = backingPath
+        self.acceptsRules = acceptsRules
+        self.paths = PathCache(backingPath: backingPath)
+        self.verdicts = TargetVerdicts(engine: engine, paths: paths)
         self.alwaysTrackDurability = alwaysTrackDurability
-        let parent = backingPath == "/" ? "/tmp" : String(backingPath[..<(backingPath.lastIndex(of: "/") ?? backingPath.endIndex)])
-        self.stashDirectory = (parent.isEmpty ? "" : parent) + "/.faultbench-stash-\(getpid())"
+        self.stash = Stash(besides: backingPath)
         tracksDurability.store(alwaysTrackDurability, ordering: .releasing)
+    }
+
+    /// The context of a mount without faults: an engine nothing arms.
+    static func inert(backingPath: String) -> FaultContext {
+        FaultContext(engine: FaultEngine(seed: 0, clock: SystemClock()), backingPath: backingPath,
+                     alwaysTrackDurability: false, acceptsRules: false)
     }
 
     /// Re-reads the armed rules to decide whether writes must be logged.
@@ -80,7 +86,6 @@ struct DurabilityState: ~Copyable {
     /// An O_PATH descriptor for every file with unsynced changes, so a power
     /// loss can restore it even after the kernel forgot its inode.
     var pinned: [InodeKey: Int32] = [:]
-    var stashCounter: UInt64 = 0
 
     mutating func pin(_ inode: Inode) {
         if pinned[inode.key] == nil {

@@ -20,7 +20,7 @@ extension FileSystem {
         var path: String? = nil
         if childOperations(of: dir).contains(.lookup) {
             let named = childPath(dir, name)
-            if answerGenericEffect(req, fault(.lookup, req, path: named)) { return }
+            if answerInstead(req, fault(.lookup, req, path: named)) { return }
             path = named
         }
         let found = lookup(parent: dir, name: name)
@@ -36,7 +36,7 @@ extension FileSystem {
         let inode = inodes.inode(ino)
         var timeout = cache.attrTimeout
         if faultsArmed {
-            if answerGenericEffect(req, fault(.getattr, req, inode: inode)) { return }
+            if answerInstead(req, fault(.getattr, req, inode: inode)) { return }
             if targetOperations(inode).observesAttributes { timeout = 0 }
         }
         replyAttributes(req, inode, fi, timeout: timeout)
@@ -76,7 +76,7 @@ extension FileSystem {
             if valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME) != 0, acting.contains(.utimens) { ops.append(.utimens) }
             if !ops.isEmpty {
                 let path = path(of: inode)
-                for op in ops where answerGenericEffect(req, fault(op, req, path: path, offset: Int(a.st_size))) { return }
+                for op in ops where answerInstead(req, fault(op, req, path: path, offset: Int(a.st_size))) { return }
             }
         }
         if valid & FUSE_SET_ATTR_SIZE != 0 { logTruncate(inode, newSize: Int(a.st_size)) }
@@ -143,7 +143,7 @@ extension FileSystem {
 
     func readlink(_ req: fuse_req_t, _ ino: fuse_ino_t) {
         let inode = inodes.inode(ino)
-        if faultsArmed, answerGenericEffect(req, fault(.readlink, req, inode: inode)) { return }
+        if faultsArmed, answerInstead(req, fault(.readlink, req, inode: inode)) { return }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = Syscall.count { readlinkat(inode.fd, "", &buffer, buffer.count - 1) }
         switch n {
@@ -178,25 +178,19 @@ extension FileSystem {
     func unlink(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>) {
         if let bad = checkName(name) { return reply(req, bad) }
         let dir = inodes.inode(parent)
-        if faultsArmed, answerGenericEffect(req, fault(.unlink, req, child: name, of: dir)) { return }
-        let stashed = tracksDurability ? stash(parent: dir, name: name) : nil
+        if faultsArmed, answerInstead(req, fault(.unlink, req, child: name, of: dir)) { return }
+        let stashed = stash(parent: dir, name: name)
         let result = Syscall.run { unlinkat(dir.fd, name, 0) }
-        if case .success = result, tracksDurability, let faults {
-            let path = childPath(dir, name)
-            faults.durability.withLock { $0.log.didUnlink(path: path, stash: stashed) }
-        }
+        if case .success = result { logUnlink(dir, name, stash: stashed) }
         replyResult(req, result)
     }
 
     func rmdir(_ req: fuse_req_t, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>) {
         if let bad = checkName(name) { return reply(req, bad) }
         let dir = inodes.inode(parent)
-        if faultsArmed, answerGenericEffect(req, fault(.rmdir, req, child: name, of: dir)) { return }
+        if faultsArmed, answerInstead(req, fault(.rmdir, req, child: name, of: dir)) { return }
         let result = Syscall.run { unlinkat(dir.fd, name, AT_REMOVEDIR) }
-        if case .success = result, tracksDurability, let faults {
-            let path = childPath(dir, name)
-            faults.durability.withLock { $0.log.didRemoveDirectory(path: path) }
-        }
+        if case .success = result { logRemoveDirectory(dir, name) }
         replyResult(req, result)
     }
 
@@ -216,7 +210,7 @@ extension FileSystem {
                 _ newparent: fuse_ino_t, _ newname: UnsafePointer<CChar>, _ flags: UInt32) {
         if let bad = checkName(name) ?? checkName(newname) { return reply(req, bad) }
         let fromDir = inodes.inode(parent), toDir = inodes.inode(newparent)
-        if faultsArmed, answerGenericEffect(req, fault(.rename, req, child: name, of: fromDir)) { return }
+        if faultsArmed, answerInstead(req, fault(.rename, req, child: name, of: fromDir)) { return }
         var paths: (from: String, to: String)?
         var replaced: String?
         if tracksDurability {
@@ -224,9 +218,9 @@ extension FileSystem {
             if flags & cfuse_RENAME_EXCHANGE == 0 { replaced = stash(parent: toDir, name: newname) }
         }
         let result = Syscall.run { cfuse_renameat2(fromDir.fd, name, toDir.fd, newname, flags) }
-        if case .success = result, let faults {
+        if case .success = result {
             // Every cached path below the old name is now wrong.
-            faults.renameGeneration.add(1, ordering: .releasing)
+            faults.paths.renamed()
             if let paths {
                 faults.durability.withLock { $0.log.didRename(from: paths.from, to: paths.to, replacedStash: replaced) }
             }
@@ -251,7 +245,7 @@ extension FileSystem {
         let flags = fi.pointee.flags & ~O_NOFOLLOW
         var acting = OperationSet()
         if faultsArmed {
-            if answerGenericEffect(req, fault(.open, req, inode: inode)) { return }
+            if answerInstead(req, fault(.open, req, inode: inode)) { return }
             acting = targetOperations(inode)
         }
         if flags & O_TRUNC != 0 { logTruncate(inode, newSize: 0) }
@@ -298,21 +292,19 @@ extension FileSystem {
 
     func read(_ req: fuse_req_t, _ size: Int, _ offset: Int, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let file = OpenFile.from(fi)
-        let effect = faultsArmed ? fault(.read, req, inode: file.inode, offset: offset, length: size) : .proceed
-        if case .proceed = effect {
+        let action = faultsArmed ? fault(.read, req, inode: file.inode, offset: offset, length: size) : .perform
+        guard case .read(let count, let corruption) = action else {
+            if answerInstead(req, action) { return }
             // libfuse reads straight from the descriptor into its reply buffer.
             var buffers = cfuse_bufvec_fd(file.fd, size, offset)
             fuse_reply_data(req, &buffers, fuse_buf_copy_flags(rawValue: 0))
             return
         }
-        if answerGenericEffect(req, effect) { return }
-        var count = size
-        if case .short(let n) = effect { count = min(n, size) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 16)
         defer { buffer.deallocate() }
         switch Syscall.count({ pread(file.fd, buffer.baseAddress, count, offset) }) {
         case .success(let n):
-            if case .corrupt(let plan) = effect { plan.apply(to: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])) }
+            corruption?.apply(to: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n]))
             fuse_reply_buf(req, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), n)
         case .failure(let e):
             reply(req, e)
@@ -322,18 +314,12 @@ extension FileSystem {
     func write(_ req: fuse_req_t, _ data: UnsafePointer<CChar>, _ size: Int, _ offset: Int,
                _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let file = OpenFile.from(fi)
-        var stored = size, reported: Int? = nil
+        var stored = size, claimsAll = false
         var victim: Int32? = nil
         if faultsArmed {
-            let effect = fault(.write, req, inode: file.inode, offset: offset, length: size)
-            if answerGenericEffect(req, effect) { return }
-            switch effect {
-            case .short(let n): stored = min(n, size)
-            case .torn(let k): stored = min(k, size); reported = size
-            case .lost: stored = 0; reported = size
-            case .killAfter(let k, let pid): stored = min(k, size); victim = pid
-            default: break
-            }
+            let action = fault(.write, req, inode: file.inode, offset: offset, length: size)
+            if answerInstead(req, action) { return }
+            if case .write(let cut, let all, let pid) = action { (stored, claimsAll, victim) = (cut, all, pid) }
         }
         let result: Result<Int, Errno>
         if tracksDurability {
@@ -350,7 +336,7 @@ extension FileSystem {
         if let victim, ProcessKiller.maySignal(victim) { _ = Syscall.run { kill(victim, SIGKILL) } }
         if file.directIO, case .success(let n) = result, n > 0 { dropPrivilegeBits(file, req) }
         switch result {
-        case .success(let n): fuse_reply_write(req, reported ?? n)
+        case .success(let n): fuse_reply_write(req, claimsAll ? size : n)
         case .failure(let e): reply(req, e)
         }
     }
@@ -375,7 +361,7 @@ extension FileSystem {
 
     func flush(_ req: fuse_req_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let file = OpenFile.from(fi)
-        if faultsArmed, answerGenericEffect(req, fault(.flush, req, inode: file.inode)) { return }
+        if faultsArmed, answerInstead(req, fault(.flush, req, inode: file.inode)) { return }
         // Closing a duplicate reports what close() of the caller's descriptor
         // would (NFS-style deferred write errors) without closing ours.
         switch Syscall.run({ dup(file.fd) }) {
@@ -387,8 +373,11 @@ extension FileSystem {
     func release(_ req: fuse_req_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         if faultsArmed {
             // release cannot fail from the caller's point of view (close has
-            // returned already), but it can be delayed, and is counted.
-            _ = fault(.release, req, inode: OpenFile.from(fi).inode)
+            // returned already), but it can be delayed, is counted, and can
+            // be where a power loss strikes.
+            if case .crash(let plan) = fault(.release, req, inode: OpenFile.from(fi).inode) {
+                powerLoss(plan, insideRequest: true)
+            }
         }
         OpenFile.release(fi)
         fuse_reply_err(req, 0)
@@ -396,14 +385,7 @@ extension FileSystem {
 
     func fsync(_ req: fuse_req_t, _ datasync: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let file = OpenFile.from(fi)
-        if faultsArmed {
-            let effect = fault(.fsync, req, inode: file.inode)
-            if case .fsyncFail = effect {
-                dropUnsynced(file.inode)
-                return reply(req, .ioError)
-            }
-            if answerGenericEffect(req, effect) { return }
-        }
+        if faultsArmed, answerInstead(req, fault(.fsync, req, inode: file.inode), file: file.inode) { return }
         leader.yield()
         let result = Syscall.run { datasync != 0 ? fdatasync(file.fd) : Glibc.fsync(file.fd) }
         if case .success = result { logSync(file.inode) }
@@ -412,7 +394,7 @@ extension FileSystem {
 
     func opendir(_ req: fuse_req_t, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let inode = inodes.inode(ino)
-        if faultsArmed, answerGenericEffect(req, fault(.opendir, req, inode: inode)) { return }
+        if faultsArmed, answerInstead(req, fault(.opendir, req, inode: inode)) { return }
         let opened = Syscall.run { openat(inode.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         guard case .success(let fd) = opened else { return reply(req, opened.errno!) }
         let streamed = Syscall.pointer { fdopendir(fd) }
@@ -430,9 +412,10 @@ extension FileSystem {
     func readdir(_ req: fuse_req_t, _ size: Int, _ offset: Int, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let handle = DirectoryHandle.from(fi)
         var hidden: ((UnsafePointer<CChar>) -> Bool)? = nil
-        if faultsArmed, let faults {
+        if faultsArmed {
+            let faults = faults
             if targetOperations(handle.inode).contains(.readdir),
-               answerGenericEffect(req, fault(.readdir, req, path: path(of: handle.inode), offset: offset)) { return }
+               answerInstead(req, fault(.readdir, req, path: path(of: handle.inode), offset: offset)) { return }
             let dirPath = path(of: handle.inode)
             // Entries a `missing` rule targets are left out of the listing.
             let who = caller(req)
@@ -457,11 +440,7 @@ extension FileSystem {
 
     func fsyncdir(_ req: fuse_req_t, _ datasync: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let handle = DirectoryHandle.from(fi)
-        if faultsArmed {
-            let effect = fault(.fsyncdir, req, inode: handle.inode)
-            if case .fsyncFail = effect { return reply(req, .ioError) }
-            if answerGenericEffect(req, effect) { return }
-        }
+        if faultsArmed, answerInstead(req, fault(.fsyncdir, req, inode: handle.inode)) { return }
         let fd = handle.fd
         leader.yield()
         let result = Syscall.run { datasync != 0 ? fdatasync(fd) : Glibc.fsync(fd) }
@@ -471,10 +450,10 @@ extension FileSystem {
 
     func statfs(_ req: fuse_req_t, _ ino: fuse_ino_t) {
         var st = statvfs()
-        if faultsArmed, answerGenericEffect(req, fault(.statfs, req, inode: inodes.inode(ino))) { return }
+        if faultsArmed, answerInstead(req, fault(.statfs, req, inode: inodes.inode(ino))) { return }
         switch Syscall.run({ fstatvfs(inodes.inode(ino).fd, &st) }) {
         case .success:
-            if faultsArmed, let capacity = faults?.engine.statfsOverride() {
+            if faultsArmed, let capacity = faults.engine.statfsOverride() {
                 // disk-full with a capacity: report that disk, in the
                 // backing filesystem's block size.
                 let block = UInt64(max(st.f_frsize, 1))
@@ -490,13 +469,13 @@ extension FileSystem {
     func setxattr(_ req: fuse_req_t, _ ino: fuse_ino_t, _ name: UnsafePointer<CChar>, _ value: UnsafePointer<CChar>,
                   _ size: Int, _ flags: Int32) {
         let inode = inodes.inode(ino)
-        if faultsArmed, answerGenericEffect(req, fault(.setxattr, req, inode: inode)) { return }
+        if faultsArmed, answerInstead(req, fault(.setxattr, req, inode: inode)) { return }
         replyResult(req, Syscall.run { CFuse.setxattr(inode.procPath, name, value, size, flags) })
     }
 
     func getxattr(_ req: fuse_req_t, _ ino: fuse_ino_t, _ name: UnsafePointer<CChar>, _ size: Int) {
         let inode = inodes.inode(ino)
-        if faultsArmed, answerGenericEffect(req, fault(.getxattr, req, inode: inode)) { return }
+        if faultsArmed, answerInstead(req, fault(.getxattr, req, inode: inode)) { return }
         if size == 0 {
             switch Syscall.count({ CFuse.getxattr(inode.procPath, name, nil, 0) }) {
             case .success(let n): fuse_reply_xattr(req, n)
@@ -514,7 +493,7 @@ extension FileSystem {
 
     func listxattr(_ req: fuse_req_t, _ ino: fuse_ino_t, _ size: Int) {
         let inode = inodes.inode(ino)
-        if faultsArmed, answerGenericEffect(req, fault(.listxattr, req, inode: inode)) { return }
+        if faultsArmed, answerInstead(req, fault(.listxattr, req, inode: inode)) { return }
         if size == 0 {
             switch Syscall.count({ CFuse.listxattr(inode.procPath, nil, 0) }) {
             case .success(let n): fuse_reply_xattr(req, n)
@@ -532,20 +511,20 @@ extension FileSystem {
 
     func removexattr(_ req: fuse_req_t, _ ino: fuse_ino_t, _ name: UnsafePointer<CChar>) {
         let inode = inodes.inode(ino)
-        if faultsArmed, answerGenericEffect(req, fault(.removexattr, req, inode: inode)) { return }
+        if faultsArmed, answerInstead(req, fault(.removexattr, req, inode: inode)) { return }
         replyResult(req, Syscall.run { CFuse.removexattr(inode.procPath, name) })
     }
 
     func access(_ req: fuse_req_t, _ ino: fuse_ino_t, _ mask: Int32) {
         let inode = inodes.inode(ino)
-        if faultsArmed, answerGenericEffect(req, fault(.access, req, inode: inode)) { return }
+        if faultsArmed, answerInstead(req, fault(.access, req, inode: inode)) { return }
         replyResult(req, asCaller(req) { Syscall.run { faccessat(AT_FDCWD, inode.procPath, mask, 0) } })
     }
 
     func fallocate(_ req: fuse_req_t, _ mode: Int32, _ offset: Int, _ length: Int, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let file = OpenFile.from(fi)
         if faultsArmed,
-           answerGenericEffect(req, fault(.fallocate, req, inode: file.inode, offset: offset, length: length)) { return }
+           answerInstead(req, fault(.fallocate, req, inode: file.inode, offset: offset, length: length)) { return }
         logWrite(file, offset: offset, length: length)
         replyResult(req, Syscall.run { cfuse_fallocate(file.fd, mode, offset, length) })
     }
@@ -578,7 +557,7 @@ extension FileSystem {
     private func creationFault(_ op: FSOperation, _ req: fuse_req_t, _ dir: Inode, _ name: UnsafePointer<CChar>) -> CreationCheck {
         guard faultsArmed, childOperations(of: dir).contains(op) else { return .proceed(path: nil) }
         let path = childPath(dir, name)
-        return answerGenericEffect(req, fault(op, req, path: path)) ? .answered : .proceed(path: path)
+        return answerInstead(req, fault(op, req, path: path)) ? .answered : .proceed(path: path)
     }
 
     /// The operations rules act on for a name just created in `dir`: none
@@ -609,14 +588,5 @@ extension FileSystem {
         let found = lookup(parent: dir, name: name)
         guard faultsArmed, case .success(let (inode, _)) = found else { return replyEntry(req, found) }
         replyEntry(req, found, acting: operations(ofCreated: inode, in: dir, name, path: path))
-    }
-
-    /// Records a new name for metadata-mode power loss.
-    private func logCreation(_ dir: Inode, _ name: UnsafePointer<CChar>, directory: Bool) {
-        guard tracksDurability, let faults else { return }
-        let path = childPath(dir, name)
-        faults.durability.withLock { state in
-            if directory { state.log.didMakeDirectory(path: path) } else { state.log.didCreate(path: path) }
-        }
     }
 }

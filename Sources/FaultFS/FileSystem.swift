@@ -16,8 +16,9 @@ import Synchronization
 final class FileSystem: Sendable {
     let inodes: InodeTable
     let cache: CachePolicy
-    /// The fault engine and durability log; nil for a plain passthrough.
-    let faults: FaultContext?
+    /// The fault engine and durability log; an inert one, which no rule is
+    /// ever armed in, for a plain passthrough.
+    let faults: FaultContext
     /// Kernel passthrough for files no rule can reach.
     let passthrough: Passthrough
     /// The workers' right to read the device, given up before slow work.
@@ -31,7 +32,7 @@ final class FileSystem: Sendable {
     private let ownGID: gid_t
     private let ownGroups: [gid_t]
 
-    init(rootFD: Int32, rootStat: stat, cache: CachePolicy, faults: FaultContext?, passthrough: Passthrough) {
+    init(rootFD: Int32, rootStat: stat, cache: CachePolicy, faults: FaultContext, passthrough: Passthrough) {
         let root = Inode(fd: rootFD, key: InodeKey(rootStat), fileType: S_IFDIR, lookupCount: 2)
         self.inodes = InodeTable(root: root)
         self.cache = cache

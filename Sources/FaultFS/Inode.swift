@@ -33,7 +33,8 @@ final class Inode: @unchecked Sendable {
     /// The mount-relative path last computed for this inode, with the rename
     /// generation it was computed in; only used while fault rules are armed.
     let cachedPath = Mutex<(generation: UInt64, path: String)?>(nil)
-    /// The operations armed rules act on for this inode's path.
+    /// The operations armed rules act on for this inode's path; kept by
+    /// `TargetVerdicts`, and by nothing else.
     let verdict = Mutex<Verdict?>(nil)
     /// For a directory: the operations armed rules may act on for a path below it.
     let childVerdict = Mutex<Verdict?>(nil)
@@ -53,15 +54,6 @@ final class Inode: @unchecked Sendable {
     /// `/proc/self/fd/N`: how calls that cannot take an O_PATH descriptor
     /// (open, chmod, truncate, xattrs) reach the same file.
     var procPath: String { "/proc/self/fd/\(fd)" }
-}
-
-/// A cached "which operations can an armed rule act on here?", valid only
-/// while the rule and rename generations are those it was judged in. Empty
-/// means no rule can reach the file at all.
-struct Verdict: Sendable {
-    var rules: UInt64
-    var renames: UInt64
-    var operations: OperationSet
 }
 
 /// The open handles of one inode by how the kernel serves their data.

@@ -56,7 +56,7 @@ public enum FaultFSServer {
             return .failure(.backingInaccessible(config.backing, reason: e.description))
         }
 
-        var faults: FaultContext? = nil
+        let faults: FaultContext
         if config.wantsFaults {
             let engine = config.replay.map { FaultEngine(replaying: $0, clock: SystemClock()) }
                 ?? FaultEngine(seed: config.plan?.seed ?? config.seed, clock: SystemClock(), resolver: ProcCallerResolver())
@@ -65,7 +65,9 @@ public enum FaultFSServer {
             let replaysCrash = config.replay?.contains { $0.fault == "power-loss" || $0.fault == "fsync-fail" } ?? false
             faults = FaultContext(engine: engine, backingPath: paths.backing,
                                   alwaysTrackDurability: config.trackDurability || replaysCrash)
-            faults?.rulesChanged()
+            faults.rulesChanged()
+        } else {
+            faults = .inert(backingPath: paths.backing)
         }
         let fs = FileSystem(rootFD: rootFD, rootStat: rootStat, cache: CachePolicy(
             entryTimeout: config.cacheTimeout, attrTimeout: config.cacheTimeout,
@@ -90,7 +92,7 @@ public enum FaultFSServer {
         }
         guard let session else { return .failure(.mountFailed(mountpoint: config.mountpoint)) }
         defer { fuse_session_destroy(session) }
-        faults?.session.store(UInt(bitPattern: UnsafeRawPointer(session)), ordering: .releasing)
+        faults.session.store(UInt(bitPattern: UnsafeRawPointer(session)), ordering: .releasing)
 
         var control: ControlServer? = nil
         if let socketPath = config.controlSocket {
@@ -149,15 +151,13 @@ public enum FaultFSServer {
         if MountTable.entry(at: paths.mountpoint)?.fileSystemType == "fuse.faultbench" {
             fuse_session_unmount(session)
         }
-        if let faults {
-            faults.durability.withLock { $0.unpinAll() }
-            fs.removeStash()
-            if let traceFile = config.traceFile {
-                let lines = faults.engine.traceLines()
-                let text = lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
-                if case .failure(let e) = AtomicFile.write(text, to: traceFile) {
-                    return .failure(.traceNotWritten(traceFile, reason: e.description))
-                }
+        faults.durability.withLock { $0.unpinAll() }
+        fs.removeStash()
+        if let traceFile = config.traceFile {
+            let lines = faults.engine.traceLines()
+            let text = lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+            if case .failure(let e) = AtomicFile.write(text, to: traceFile) {
+                return .failure(.traceNotWritten(traceFile, reason: e.description))
             }
         }
         return .success(())

@@ -47,15 +47,13 @@ struct UndoRunner {
         case .makeDirectory(let path):
             withParent(path) { dir, name in _ = Syscall.run { mkdirat(dir, name, 0o755) } }
         case .rename(let from, let to):
-            if from.hasPrefix("\u{1}") {
-                // Back from the stash, which lies outside the backing tree.
-                let stashed = fs.stashPath(from)
-                withParent(to) { dir, name in _ = Syscall.run { renameat(AT_FDCWD, stashed, dir, name) } }
-            } else {
-                withParent(from) { fromDir, fromName in
-                    withParent(to) { toDir, toName in _ = Syscall.run { renameat(fromDir, fromName, toDir, toName) } }
-                }
+            withParent(from) { fromDir, fromName in
+                withParent(to) { toDir, toName in _ = Syscall.run { renameat(fromDir, fromName, toDir, toName) } }
             }
+        case .unstash(let stashName, let to):
+            // Back from the stash, which lies outside the backing tree.
+            let stashed = fs.faults.stash.path(of: stashName)
+            withParent(to) { dir, name in _ = Syscall.run { renameat(AT_FDCWD, stashed, dir, name) } }
         }
     }
 

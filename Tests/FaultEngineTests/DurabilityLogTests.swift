@@ -5,6 +5,8 @@ import Testing
 struct ModelFS {
     var files: [UInt64: [UInt8]] = [:]
     var names: [String: UInt64] = [:]
+    /// Files FaultFS keeps outside the mount, by stash name.
+    var stashed: [String: UInt64] = [:]
     var log = DurabilityLog<UInt64>(blockSize: 16)
     var nextInode: UInt64 = 1
 
@@ -60,6 +62,8 @@ struct ModelFS {
                 names[path] = nil
             case .rename(let from, let to):
                 names[to] = names.removeValue(forKey: from)
+            case .unstash(let stash, let to):
+                names[to] = stashed.removeValue(forKey: stash)
             case .removeDirectory, .makeDirectory:
                 break
             }
@@ -216,7 +220,7 @@ struct DurabilityLogTests {
         _ = log.willWrite(file: 9, offset: 0, length: 5, oldSize: 0)
         log.didUnlink(path: "g", stash: ".stash/g")
         let plan = log.powerLossPlan(for: PowerLossPlan(seed: 1, metadata: true))
-        #expect(plan == [.rename(from: ".stash/g", to: "g"), .setSize(file: 9, size: 0), .remove(path: "f")])
+        #expect(plan == [.unstash(stash: ".stash/g", to: "g"), .setSize(file: 9, size: 0), .remove(path: "f")])
         #expect(log.powerLossPlan(for: PowerLossPlan(seed: 1, metadata: false)) == [.setSize(file: 9, size: 0)])
     }
 

@@ -120,35 +120,35 @@ struct TargetingTests {
     }
 }
 
-/// `mayTarget(below:)` lets FaultFS skip the engine for every name in a
-/// directory; it must never say no where `mayTarget(path:)` would say yes
+/// `operations(below:)` lets FaultFS skip the engine for every name in a
+/// directory; it must never be empty where `operations(targeting:)` is not
 /// for a path in it.
 struct DirectoryVerdictTests {
     @Test func judgesByTheLiteralStartOfEachGlob() throws {
         let (engine, _) = try makeEngine(
             FaultRule(.errno(ErrnoChoice(5)), path: .of("nomatch/1/**"), operations: [.write]),
             FaultRule(.errno(ErrnoChoice(5)), path: .of("a/b*"), operations: [.read]))
-        #expect(engine.mayTarget(below: ""), "the root holds every path")
-        #expect(engine.mayTarget(below: "nomatch"))
-        #expect(engine.mayTarget(below: "nomatch/1"))
-        #expect(engine.mayTarget(below: "nomatch/1/deep/er"))
-        #expect(!engine.mayTarget(below: "nomatch/2"))
-        #expect(!engine.mayTarget(below: "nomatch/10"), "'nomatch/10/' does not start with 'nomatch/1/'")
-        #expect(engine.mayTarget(below: "a"))
-        #expect(!engine.mayTarget(below: "ab"))
-        #expect(!engine.mayTarget(below: "small-0"))
-        #expect(!engine.mayTarget(below: "a/c"))
+        #expect(!engine.operations(below: "").isEmpty, "the root holds every path")
+        #expect(!engine.operations(below: "nomatch").isEmpty)
+        #expect(!engine.operations(below: "nomatch/1").isEmpty)
+        #expect(!engine.operations(below: "nomatch/1/deep/er").isEmpty)
+        #expect(engine.operations(below: "nomatch/2").isEmpty)
+        #expect(engine.operations(below: "nomatch/10").isEmpty, "'nomatch/10/' does not start with 'nomatch/1/'")
+        #expect(!engine.operations(below: "a").isEmpty)
+        #expect(engine.operations(below: "ab").isEmpty)
+        #expect(engine.operations(below: "small-0").isEmpty)
+        #expect(engine.operations(below: "a/c").isEmpty)
     }
 
     @Test func aGlobStartingWithAWildcardReachesEveryDirectory() throws {
         let (engine, _) = try makeEngine(FaultRule(.errno(ErrnoChoice(5)), path: .of("**/x.db"), operations: [.write]))
-        #expect(engine.mayTarget(below: "any/where"))
+        #expect(!engine.operations(below: "any/where").isEmpty)
     }
 
     @Test func noRulesNoTargets() throws {
         let (engine, _) = try makeEngine()
-        #expect(!engine.mayTarget(below: "d"))
-        #expect(!engine.mayTarget(below: ""))
+        #expect(engine.operations(below: "d").isEmpty)
+        #expect(engine.operations(below: "").isEmpty)
     }
 
     @Test("never no where a path in the directory may match", arguments: [1, 2, 3])
@@ -162,8 +162,8 @@ struct DirectoryVerdictTests {
             let depth = 1 + Int(random.next() % 4)
             let path = (0..<depth).map { _ in parts[Int(random.next() % UInt64(parts.count))] }
             let directory = path.dropLast().joined(separator: "/")
-            if engine.mayTarget(path: path.joined(separator: "/")) {
-                #expect(engine.mayTarget(below: directory), "\(path.joined(separator: "/")) may match, so its directory '\(directory)' must")
+            if !engine.operations(targeting: path.joined(separator: "/")).isEmpty {
+                #expect(!engine.operations(below: directory).isEmpty, "\(path.joined(separator: "/")) may match, so its directory '\(directory)' must")
             }
         }
     }
