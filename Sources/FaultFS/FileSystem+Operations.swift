@@ -80,15 +80,21 @@ extension FileSystem {
             }
         }
         if valid & FUSE_SET_ATTR_SIZE != 0 { logTruncate(inode, newSize: Int(a.st_size)) }
+        // chmod, chown (which clears set-user-ID) and truncate may all
+        // change the permission bits a write must know: forgotten after each
+        // change, before any reply, so no write after it trusts old bits.
+        defer { inode.forgetMode() }
         if valid & FUSE_SET_ATTR_MODE != 0 {
             let r = fh.map { fd in Syscall.run { fchmod(fd, a.st_mode) } }
                 ?? Syscall.run { chmod(inode.procPath, a.st_mode) }
+            inode.forgetMode()
             if case .failure(let e) = r { return reply(req, e) }
         }
         if valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID) != 0 {
             let uid = valid & FUSE_SET_ATTR_UID != 0 ? a.st_uid : uid_t.max
             let gid = valid & FUSE_SET_ATTR_GID != 0 ? a.st_gid : gid_t.max
             let r = Syscall.run { fchownat(inode.fd, "", uid, gid, cfuse_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) }
+            inode.forgetMode()
             if case .failure(let e) = r { return reply(req, e) }
         }
         if valid & FUSE_SET_ATTR_SIZE != 0 {
@@ -123,8 +129,10 @@ extension FileSystem {
             // pjdfstest chown/00.t checks it). The same no-op chown on the
             // backing file does exactly that.
             let r = Syscall.run { fchownat(inode.fd, "", uid_t.max, gid_t.max, cfuse_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) }
+            inode.forgetMode()
             if case .failure(let e) = r { return reply(req, e) }
         }
+        inode.forgetMode()
         let observed = faultsArmed && targetOperations(inode).observesAttributes
         replyAttributes(req, inode, fi, timeout: observed ? 0 : cache.attrTimeout)
     }
@@ -348,15 +356,37 @@ extension FileSystem {
 
     /// What the kernel does on every cached write by an unprivileged caller
     /// (file_remove_privs) and skips for direct I/O: clear set-user-ID, and
-    /// set-group-ID on a group-executable file.
+    /// set-group-ID on a group-executable file. The file's bits are cached
+    /// in its inode, so a write to a file without them costs no fstat.
     private func dropPrivilegeBits(_ file: OpenFile, _ req: fuse_req_t) {
         guard fuse_req_ctx(req)!.pointee.uid != 0 else { return }
-        var st = stat()
-        guard case .success = Syscall.run({ fstat(file.fd, &st) }) else { return }
-        var mode = st.st_mode & 0o7777
-        if mode & S_ISUID != 0 { mode &= ~S_ISUID }
-        if mode & S_ISGID != 0 && mode & S_IXGRP != 0 { mode &= ~S_ISGID }
-        if mode != st.st_mode & 0o7777 { _ = Syscall.run { fchmod(file.fd, mode) } }
+        let inode = file.inode
+        let (cached, stamp) = inode.cachedMode()
+        let mode: UInt32
+        if let cached {
+            mode = cached
+        } else {
+            var st = stat()
+            guard case .success = Syscall.run({ fstat(file.fd, &st) }) else { return }
+            mode = UInt32(st.st_mode & 0o7777)
+            inode.remember(mode: mode, since: stamp)
+        }
+        let kept = Self.bitsAfterUnprivilegedWrite(mode)
+        guard kept != mode else { return }
+        _ = Syscall.run { fchmod(file.fd, mode_t(kept)) }
+        // Rare (a set-user-ID file written by its user): the next write
+        // reads the bits again rather than trust a guess.
+        inode.forgetMode()
+    }
+
+    /// The permission bits a file keeps after a write by an unprivileged
+    /// caller: set-user-ID always goes, set-group-ID only with group execute
+    /// (without it, the bit means mandatory locking, which a write keeps).
+    static func bitsAfterUnprivilegedWrite(_ mode: UInt32) -> UInt32 {
+        var kept = mode
+        if kept & UInt32(Glibc.S_ISUID) != 0 { kept &= ~UInt32(Glibc.S_ISUID) }
+        if kept & UInt32(Glibc.S_ISGID) != 0 && kept & UInt32(Glibc.S_IXGRP) != 0 { kept &= ~UInt32(Glibc.S_ISGID) }
+        return kept
     }
 
     func flush(_ req: fuse_req_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {

@@ -41,6 +41,13 @@ final class Inode: @unchecked Sendable {
     /// How this file's open handles are served, which the kernel requires
     /// to agree (see `Passthrough`).
     let openModes = Mutex(OpenModes())
+    /// The permission bits last seen, for `FileSystem.dropPrivilegeBits`:
+    /// a direct-I/O write by an unprivileged caller must clear set-user-ID
+    /// as the kernel would, and knowing the file has no such bit saves an
+    /// fstat per write. Every setattr forgets them, since chmod, chown and
+    /// truncate can all change them. A change made behind the mount, in
+    /// the backing directory, is not seen until then.
+    let knownMode = Atomic<UInt64>(0)
 
     init(fd: Int32, key: InodeKey, fileType: mode_t, lookupCount: UInt64) {
         self.fd = fd
@@ -50,6 +57,32 @@ final class Inode: @unchecked Sendable {
     }
 
     var isSymlink: Bool { fileType == S_IFLNK }
+
+    /// The cached permission bits (`st_mode & 0o7777`), if known, and the
+    /// stamp to hand back to `remember(mode:since:)`.
+    func cachedMode() -> (mode: UInt32?, stamp: UInt64) {
+        let value = knownMode.load(ordering: .acquiring)
+        return (ModeStamp.isKnown(value) ? ModeStamp.mode(value) : nil, value)
+    }
+
+    /// Caches `mode`, read after `cachedMode()` returned `stamp`, unless the
+    /// bits were forgotten since: then the read may predate the change.
+    func remember(mode: UInt32, since stamp: UInt64) {
+        _ = knownMode.compareExchange(expected: stamp, desired: ModeStamp.known(mode, after: stamp),
+                                      ordering: .acquiringAndReleasing)
+    }
+
+    /// Forgets the cached permission bits; the next write that needs them
+    /// reads them from the file, and a read begun before now is not cached.
+    func forgetMode() {
+        var value = knownMode.load(ordering: .relaxed)
+        while true {
+            let (exchanged, found) = knownMode.compareExchange(
+                expected: value, desired: ModeStamp.forgotten(after: value), ordering: .acquiringAndReleasing)
+            if exchanged { return }
+            value = found
+        }
+    }
 
     /// `/proc/self/fd/N`: how calls that cannot take an O_PATH descriptor
     /// (open, chmod, truncate, xattrs) reach the same file.
@@ -86,4 +119,16 @@ struct OpenModes: Sendable {
             return backingID
         }
     }
+}
+
+/// `Inode.knownMode` packed in one word, so that forgetting the bits and
+/// caching a read of them cannot cross: bits 0-11 the mode, bit 12 set when
+/// known, and from bit 13 a count of forgets.
+enum ModeStamp {
+    static func isKnown(_ value: UInt64) -> Bool { value & (1 << 12) != 0 }
+    static func mode(_ value: UInt64) -> UInt32 { UInt32(value & 0o7777) }
+    static func known(_ mode: UInt32, after value: UInt64) -> UInt64 {
+        (value >> 13) << 13 | 1 << 12 | UInt64(mode & 0o7777)
+    }
+    static func forgotten(after value: UInt64) -> UInt64 { ((value >> 13) &+ 1) << 13 }
 }

@@ -93,5 +93,44 @@ extension MountTests {
                 #expect(try T.strings(got, "r") == ["aaaa", "4", "bbbb"], "the lost write's bytes are not read back")
             }
         }
+
+        /// Issue 11, point 5: the permission bits are cached per inode, so a
+        /// direct-I/O write need not fstat the file; every chmod must make
+        /// the next write look again. Run natively beside the mount: the
+        /// kernel clears set-user-ID on a write by anyone but root.
+        @Test("a write by the file's (unprivileged) owner clears set-user-ID through a write-targeted file, however often it is set again")
+        func privilegeBitsAfterChmod() throws {
+            let scratch = try TemporaryDirectory("setuid-native")
+            defer { try? scratch.remove() }
+            _ = try withFaultMount(plan: Self.writesOnly, setup: { b in try T.put(b, "f", "data") }) { m in
+                let got = try T.child("""
+                    def write_as_owner(path):
+                        pid = os.fork()
+                        if pid == 0:
+                            os.setgid(65534); os.setuid(65534)
+                            fd = os.open(path, os.O_WRONLY)
+                            os.write(fd, b"x")
+                            os.close(fd)
+                            os._exit(0)
+                        os.waitpid(pid, 0)
+                    def modes(path):
+                        os.chown(path, 65534, 65534)
+                        seen = []
+                        for _ in range(3):
+                            # First a write that finds no bit to clear, then one that does.
+                            os.chmod(path, 0o766)
+                            write_as_owner(path)
+                            os.chmod(path, 0o4766)
+                            write_as_owner(path)
+                            seen.append(oct(os.stat(path).st_mode & 0o7777))
+                        return seen
+                    with open(sys.argv[2], "w") as f: f.write("data")
+                    print(json.dumps({"mount": modes(sys.argv[1] + "/f"), "native": modes(sys.argv[2])}))
+                    """, [m.mountPoint, scratch.path("f")])
+                let native = try T.strings(got, "native")
+                #expect(native == ["0o766", "0o766", "0o766"], "the kernel's own behaviour")
+                #expect(try T.strings(got, "mount") == native)
+            }
+        }
     }
 }
