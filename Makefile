@@ -36,7 +36,7 @@ test:
 bench-fs:
 	@FAULTBENCH_BENCH_DEPS=1 bash scripts/ensure-deps.sh
 	$(SWIFT) build -c release
-	@python3 scripts/bench-fs.py --with-daemon-row --with-rules-row
+	@python3 scripts/bench-fs.py --with-daemon-row --with-rules-row --with-targeted-rows
 
 # The harness's own speed: the standard suite at 20 trials per arm, trials
 # per second and the harness's overhead per trial against their targets.
