@@ -284,7 +284,8 @@ public final class FaultEngine: Sendable {
         }
         var start = 0
         while start < utf8.count, utf8[start] == UInt8(ascii: "/") { start += 1 }
-        let opBit = OperationSet([op]).rawValue
+        // Not `OperationSet([op])`: its array literal was a heap allocation on every call.
+        let opBit = OperationSet.bit(op)
         for index in state.rules.indices {
             guard state.prefilter.mayMatch(index, operations: opBit, path: utf8, from: start) else { continue }
             let isDelay = state.rules[index].isDelay
