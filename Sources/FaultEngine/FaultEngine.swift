@@ -50,8 +50,7 @@ public final class FaultEngine: Sendable {
     public func mayTarget(below directory: String) -> Bool {
         guard isArmed else { return false }
         if directory.isEmpty { return true }
-        var base = directory + "/"
-        return base.withUTF8 { utf8 in
+        return Self.withBase(below: directory) { utf8 in
             state.withLock { state in
                 if let replay = state.replay, replay.targets.contains(where: { $0.path.utf8.starts(with: utf8) }) {
                     return true
@@ -97,8 +96,7 @@ public final class FaultEngine: Sendable {
     /// is `.proceed`, uncounted, until `rulesGeneration` changes.
     public func operations(below directory: String) -> OperationSet {
         guard isArmed else { return [] }
-        var base = directory.isEmpty ? "" : directory + "/"
-        return base.withUTF8 { utf8 in
+        return Self.withBase(below: directory) { utf8 in
             state.withLock { state in
                 var operations = OperationSet()
                 if let replay = state.replay {
@@ -106,6 +104,21 @@ public final class FaultEngine: Sendable {
                 }
                 operations.formUnion(OperationSet(rawValue: state.prefilter.operations(below: utf8)))
                 return operations
+            }
+        }
+    }
+
+    /// Runs `body` on the UTF-8 of `directory` and a slash, or on no bytes
+    /// for the root (""), built on the stack: `directory + "/"` was a heap
+    /// allocation for every directory path of 15 bytes or more.
+    private static func withBase<R>(below directory: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        guard !directory.isEmpty else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+        var directory = directory
+        return directory.withUTF8 { name in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: name.count + 1) { base in
+                _ = base.initialize(fromContentsOf: name)
+                base[name.count] = UInt8(ascii: "/")
+                return body(UnsafeBufferPointer(base))
             }
         }
     }
