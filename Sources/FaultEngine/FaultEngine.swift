@@ -260,7 +260,7 @@ public final class FaultEngine: Sendable {
             state.withLock { state in
                 if let replay = state.replay, replay.targets.contains(where: { $0.path == path }) { return true }
                 guard state.prefilter.anyMayMatch(path: utf8) else { return false }
-                return state.rules.contains { $0.rule.path.matches(utf8: utf8) }
+                return state.anyRule { $0.rule.path.matches(utf8: utf8) }
             }
         }
     }
@@ -372,7 +372,7 @@ public final class FaultEngine: Sendable {
             state.withLock { state in
                 if state.exempt.contains(caller.pid) { return false }
                 if let replay = state.replay, replay.missing[String(decoding: utf8, as: UTF8.self)] != nil { return true }
-                return state.rules.contains { rule in
+                return state.anyRule { rule in
                     guard case .missing = rule.rule.fault else { return false }
                     if let max = rule.rule.maxFirings, rule.fired >= max { return false }
                     return rule.isActive(at: now) && rule.rule.path.matches(utf8: utf8)
