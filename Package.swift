@@ -131,6 +131,9 @@ let package = Package(
             path: "Tests/EngineAllocProbe"
         ),
         .testTarget(name: "FaultEngineTests", dependencies: ["FaultEngine"]),
+        // Runs engine-alloc-probe as a child and reads its counts; the
+        // counter stays out of the test process.
+        .testTarget(name: "FaultEngineAllocationTests", dependencies: ["FaultFSTestSupport"]),
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "Results"]),
         .testTarget(name: "GateTests", dependencies: ["Gate", "Figures", "Results", "ExecutorContract", "Harness", "FaultFSTestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Figures", "Results", "ExecutorContract", "FaultFSTestSupport"]),
