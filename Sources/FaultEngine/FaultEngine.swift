@@ -10,7 +10,8 @@ import Synchronization
 /// fault fires. The first call on a new (path, operation) that a rule targets
 /// allocates one dictionary entry for its ordinal. A rule that filters callers
 /// by name or executable asks the resolver, which allocates, but only after the
-/// call has matched that rule's path and operations.
+/// call has matched that rule's path and operations. FaultEngineAllocationTests
+/// counts these allocations (Tests/EngineAllocProbe).
 ///
 /// Rules are tried in arming order. Delays of every firing delay rule add up;
 /// the first other rule that fires sets the effect, and later non-delay rules
