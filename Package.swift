@@ -118,7 +118,22 @@ let package = Package(
             dependencies: ["ExecutionPatterns"],
             path: "Tests/PatternProbe"
         ),
+        // A malloc counter: an executable that links it counts its thread's
+        // allocations, because the executable's malloc takes the place of
+        // libc's for the whole process. Only the probe below links it.
+        .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
+        // A child process that counts the fault engine's allocations per
+        // call, so the test checking "a rule check allocates nothing" runs
+        // with the counter and the test process runs without it.
+        .executableTarget(
+            name: "engine-alloc-probe",
+            dependencies: ["FaultEngine", "CMallocCounter"],
+            path: "Tests/EngineAllocProbe"
+        ),
         .testTarget(name: "FaultEngineTests", dependencies: ["FaultEngine"]),
+        // Runs engine-alloc-probe as a child and reads its counts; the
+        // counter stays out of the test process.
+        .testTarget(name: "FaultEngineAllocationTests", dependencies: ["FaultFSTestSupport"]),
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "Results"]),
         .testTarget(name: "GateTests", dependencies: ["Gate", "Figures", "Results", "ExecutorContract", "Harness", "FaultFSTestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Figures", "Results", "ExecutorContract", "FaultFSTestSupport"]),

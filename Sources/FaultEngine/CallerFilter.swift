@@ -23,8 +23,8 @@ public struct CallerFilter: Sendable, Hashable {
     func admits(_ caller: Caller, resolver: (any CallerResolver)?) -> Bool {
         if admitsAll { return true }
         var lookup = CallerLookup(pid: caller.pid, resolver: resolver)
-        if !include.isEmpty, !include.contains(where: { lookup.matches($0) }) { return false }
-        return !exclude.contains(where: { lookup.matches($0) })
+        if !include.isEmpty, !lookup.matchesAny(include) { return false }
+        return !lookup.matchesAny(exclude)
     }
 }
 
@@ -38,6 +38,17 @@ struct CallerLookup {
     init(pid: Int32, resolver: (any CallerResolver)?) {
         self.pid = pid
         self.resolver = resolver
+    }
+
+    /// Whether the caller matches one of `matches`.
+    ///
+    /// An index loop, not `contains(where:)`: a debug build iterates an array
+    /// through unspecialised generic code that allocates on every element,
+    /// and this runs on every call that matched a filtered rule's path and
+    /// operations; engine-alloc-probe checks the debug build for allocations.
+    mutating func matchesAny(_ matches: [CallerMatch]) -> Bool {
+        for index in matches.indices where self.matches(matches[index]) { return true }
+        return false
     }
 
     mutating func matches(_ match: CallerMatch) -> Bool {

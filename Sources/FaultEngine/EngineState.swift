@@ -40,6 +40,16 @@ struct EngineState: Sendable {
         rebuildPrefilter()
     }
 
+    /// Whether `test` holds for some armed rule, in arming order.
+    ///
+    /// An index loop, not `rules.contains(where:)`: a debug build iterates an
+    /// array through unspecialised generic code that allocates on every
+    /// element, and engine-alloc-probe checks the debug build for allocations.
+    func anyRule(_ test: (ArmedRule) -> Bool) -> Bool {
+        for index in rules.indices where test(rules[index]) { return true }
+        return false
+    }
+
     /// Runs `body` on rule `index` in place: counters and streams move, the set of rules does not.
     @inline(__always)
     mutating func withRule<R>(_ index: Int, _ body: (inout ArmedRule) -> R) -> R {

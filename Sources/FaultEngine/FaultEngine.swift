@@ -10,7 +10,8 @@ import Synchronization
 /// fault fires. The first call on a new (path, operation) that a rule targets
 /// allocates one dictionary entry for its ordinal. A rule that filters callers
 /// by name or executable asks the resolver, which allocates, but only after the
-/// call has matched that rule's path and operations.
+/// call has matched that rule's path and operations. FaultEngineAllocationTests
+/// counts these allocations (Tests/EngineAllocProbe).
 ///
 /// Rules are tried in arming order. Delays of every firing delay rule add up;
 /// the first other rule that fires sets the effect, and later non-delay rules
@@ -63,8 +64,7 @@ public final class FaultEngine: Sendable {
     /// is `.proceed`, uncounted, until `rulesGeneration` changes.
     public func operations(below directory: String) -> OperationSet {
         guard isArmed else { return [] }
-        var base = directory.isEmpty ? "" : directory + "/"
-        return base.withUTF8 { utf8 in
+        return Self.withBase(below: directory) { utf8 in
             state.withLock { state in
                 var operations = OperationSet()
                 if let replay = state.replay {
@@ -72,6 +72,21 @@ public final class FaultEngine: Sendable {
                 }
                 operations.formUnion(OperationSet(rawValue: state.prefilter.operations(below: utf8)))
                 return operations
+            }
+        }
+    }
+
+    /// Runs `body` on the UTF-8 of `directory` and a slash, or on no bytes
+    /// for the root (""), built on the stack: `directory + "/"` was a heap
+    /// allocation for every directory path of 15 bytes or more.
+    private static func withBase<R>(below directory: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        guard !directory.isEmpty else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+        var directory = directory
+        return directory.withUTF8 { name in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: name.count + 1) { base in
+                _ = base.initialize(fromContentsOf: name)
+                base[name.count] = UInt8(ascii: "/")
+                return body(UnsafeBufferPointer(base))
             }
         }
     }
@@ -213,7 +228,7 @@ public final class FaultEngine: Sendable {
             state.withLock { state in
                 if let replay = state.replay, replay.targets.contains(where: { $0.path == path }) { return true }
                 guard state.prefilter.anyMayMatch(path: utf8) else { return false }
-                return state.rules.contains { $0.rule.path.matches(utf8: utf8) }
+                return state.anyRule { $0.rule.path.matches(utf8: utf8) }
             }
         }
     }
@@ -250,7 +265,8 @@ public final class FaultEngine: Sendable {
         }
         var start = 0
         while start < utf8.count, utf8[start] == UInt8(ascii: "/") { start += 1 }
-        let opBit = OperationSet([op]).rawValue
+        // Not `OperationSet([op])`: its array literal was a heap allocation on every call.
+        let opBit = OperationSet.bit(op)
         for index in state.rules.indices {
             guard state.prefilter.mayMatch(index, operations: opBit, path: utf8, from: start) else { continue }
             let isDelay = state.rules[index].isDelay
@@ -324,7 +340,7 @@ public final class FaultEngine: Sendable {
             state.withLock { state in
                 if state.exempt.contains(caller.pid) { return false }
                 if let replay = state.replay, replay.missing[String(decoding: utf8, as: UTF8.self)] != nil { return true }
-                return state.rules.contains { rule in
+                return state.anyRule { rule in
                     guard case .missing = rule.rule.fault else { return false }
                     if let max = rule.rule.maxFirings, rule.fired >= max { return false }
                     return rule.isActive(at: now) && rule.rule.path.matches(utf8: utf8)

@@ -5,6 +5,11 @@
 /// With 100 armed rules that match nothing, `decide` and `targets` are on the
 /// FUSE hot path for every call; walking `ArmedRule` values costs retains and
 /// releases per rule, while this is a scan of a few integers and bytes.
+///
+/// Its loops run over indices, not `for entry in entries`: a debug build
+/// iterates an array through unspecialised generic code that allocates on
+/// every element, and engine-alloc-probe checks the debug build `make test`
+/// builds for allocations.
 struct RulePrefilter: Sendable {
     struct Entry: Sendable {
         var operations: UInt64
@@ -49,7 +54,8 @@ struct RulePrefilter: Sendable {
         let length = base.count - start
         return bytes.withUnsafeBufferPointer { prefix in
             var union: UInt64 = 0
-            for entry in entries {
+            for index in entries.indices {
+                let entry = entries[index]
                 var agree = true
                 for i in 0..<min(entry.count, length) where prefix[entry.start + i] != base[start + i] {
                     agree = false
