@@ -34,6 +34,12 @@ let package = Package(
             name: "SystemCalls",
             dependencies: [.product(name: "SystemPackage", package: "swift-system")]
         ),
+        // Time and randomness as values a caller passes in: the one seeded
+        // generator (SplitMix64) and the one system and manual clock. The
+        // engine, the patterns, the statistics and the executor contract all
+        // use it, so a file importing several of them sees each name once; it
+        // depends on nothing, so none of them gains a dependency but this.
+        .target(name: "Determinism"),
         // Pure Swift: rules, triggers, seeded randomness, trace, durability
         // bookkeeping. No FUSE and no I/O, so it is tested with a fake clock.
         .target(
@@ -118,6 +124,8 @@ let package = Package(
             dependencies: ["ExecutionPatterns"],
             path: "Tests/PatternProbe"
         ),
+        // The generator's pinned stream and the clocks in both their uses.
+        .testTarget(name: "DeterminismTests", dependencies: ["Determinism"]),
         .testTarget(name: "FaultEngineTests", dependencies: ["FaultEngine"]),
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "Results"]),
         .testTarget(name: "GateTests", dependencies: ["Gate", "Figures", "Results", "ExecutorContract", "Harness", "FaultFSTestSupport"]),
