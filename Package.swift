@@ -44,7 +44,7 @@ let package = Package(
         // bookkeeping. No FUSE and no I/O, so it is tested with a fake clock.
         .target(
             name: "FaultEngine",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["Determinism", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "FaultFS",
