@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "ExecutionPatterns",
             dependencies: [
-                "SystemCalls",
+                "Determinism", "SystemCalls",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Yams", package: "Yams"),
