@@ -70,7 +70,7 @@ let package = Package(
         // a run writes and everything after it (figures, reports) reads.
         .target(name: "Results", dependencies: ["ExecutorContract"]),
         // Pure statistics over a results document: rates, intervals, tests.
-        .target(name: "Figures", dependencies: ["Results"]),
+        .target(name: "Figures", dependencies: ["Results", "Determinism"]),
         // The CI gate: a result judged against a baseline, and shards merged;
         // pure functions over results documents.
         .target(name: "Gate", dependencies: ["Results", "Figures", "ExecutorContract"]),
@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "Harness",
             dependencies: [
-                "FaultFS", "FaultEngine", "SystemCalls", "ExecutorContract", "Results", "Figures", "ExecutionPatterns",
+                "FaultFS", "FaultEngine", "SystemCalls", "ExecutorContract", "Results", "Figures", "ExecutionPatterns", "Determinism",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -127,7 +127,7 @@ let package = Package(
         // The generator's pinned stream and the clocks in both their uses.
         .testTarget(name: "DeterminismTests", dependencies: ["Determinism"]),
         .testTarget(name: "FaultEngineTests", dependencies: ["FaultEngine"]),
-        .testTarget(name: "FiguresTests", dependencies: ["Figures", "Results"]),
+        .testTarget(name: "FiguresTests", dependencies: ["Figures", "Results", "Determinism"]),
         .testTarget(name: "GateTests", dependencies: ["Gate", "Figures", "Results", "ExecutorContract", "Harness", "FaultFSTestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Figures", "Results", "ExecutorContract", "FaultFSTestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Results", "ExecutorContract", "FaultFSTestSupport", "SystemCalls", "FaultEngine", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
