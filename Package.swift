@@ -64,8 +64,9 @@ let package = Package(
         ),
         // What an executor receives and answers: the task JSON, the claim,
         // the environment. Built-in and external executors share it, so it
-        // depends on nothing.
-        .target(name: "ExecutorContract"),
+        // depends on nothing but Determinism, whose generator makes the
+        // seeded bytes both sides must agree on.
+        .target(name: "ExecutorContract", dependencies: ["Determinism"]),
         // The results document as Codable values with a schema version: what
         // a run writes and everything after it (figures, reports) reads.
         .target(name: "Results", dependencies: ["ExecutorContract"]),
