@@ -131,7 +131,9 @@ let package = Package(
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "Results", "Determinism"]),
         .testTarget(name: "GateTests", dependencies: ["Gate", "Figures", "Results", "ExecutorContract", "Harness", "FaultFSTestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Figures", "Results", "ExecutorContract", "FaultFSTestSupport"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Results", "ExecutorContract", "FaultFSTestSupport", "SystemCalls", "FaultEngine", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
+        // Also the file that imports the engine and the patterns together, to
+        // prove their clock and generator names no longer clash.
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Results", "ExecutorContract", "FaultFSTestSupport", "SystemCalls", "FaultEngine", "ExecutionPatterns", "Determinism", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FaultFSTests", dependencies: ["FaultFS", "FaultFSTestSupport", "SystemCalls", "FaultEngine", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "ExecutionPatternsTests", dependencies: ["ExecutionPatterns", "FaultFSTestSupport"]),
     ]
