@@ -129,12 +129,12 @@ let package = Package(
         .testTarget(name: "DeterminismTests", dependencies: ["Determinism"]),
         .testTarget(name: "FaultEngineTests", dependencies: ["FaultEngine"]),
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "Results", "Determinism"]),
-        .testTarget(name: "GateTests", dependencies: ["Gate", "Figures", "Results", "ExecutorContract", "Harness", "FaultFSTestSupport"]),
+        .testTarget(name: "GateTests", dependencies: ["Gate", "Figures", "Results", "ExecutorContract", "Harness", "FaultFSTestSupport", "Determinism"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Figures", "Results", "ExecutorContract", "FaultFSTestSupport"]),
         // Also the file that imports the engine and the patterns together, to
         // prove their clock and generator names no longer clash.
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Results", "ExecutorContract", "FaultFSTestSupport", "SystemCalls", "FaultEngine", "ExecutionPatterns", "Determinism", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "FaultFSTests", dependencies: ["FaultFS", "FaultFSTestSupport", "SystemCalls", "FaultEngine", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "FaultFSTests", dependencies: ["FaultFS", "FaultFSTestSupport", "SystemCalls", "FaultEngine", "Determinism", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "ExecutionPatternsTests", dependencies: ["ExecutionPatterns", "FaultFSTestSupport"]),
     ]
 )
