@@ -34,11 +34,17 @@ let package = Package(
             name: "SystemCalls",
             dependencies: [.product(name: "SystemPackage", package: "swift-system")]
         ),
+        // Time and randomness as values a caller passes in: the one seeded
+        // generator (SplitMix64) and the one system and manual clock. The
+        // engine, the patterns, the statistics and the executor contract all
+        // use it, so a file importing several of them sees each name once; it
+        // depends on nothing, so none of them gains a dependency but this.
+        .target(name: "Determinism"),
         // Pure Swift: rules, triggers, seeded randomness, trace, durability
         // bookkeeping. No FUSE and no I/O, so it is tested with a fake clock.
         .target(
             name: "FaultEngine",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["Determinism", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "FaultFS",
@@ -50,7 +56,7 @@ let package = Package(
         .target(
             name: "ExecutionPatterns",
             dependencies: [
-                "SystemCalls",
+                "Determinism", "SystemCalls",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Yams", package: "Yams"),
@@ -58,13 +64,14 @@ let package = Package(
         ),
         // What an executor receives and answers: the task JSON, the claim,
         // the environment. Built-in and external executors share it, so it
-        // depends on nothing.
-        .target(name: "ExecutorContract"),
+        // depends on nothing but Determinism, whose generator makes the
+        // seeded bytes both sides must agree on.
+        .target(name: "ExecutorContract", dependencies: ["Determinism"]),
         // The results document as Codable values with a schema version: what
         // a run writes and everything after it (figures, reports) reads.
         .target(name: "Results", dependencies: ["ExecutorContract"]),
         // Pure statistics over a results document: rates, intervals, tests.
-        .target(name: "Figures", dependencies: ["Results"]),
+        .target(name: "Figures", dependencies: ["Results", "Determinism"]),
         // The CI gate: a result judged against a baseline, and shards merged;
         // pure functions over results documents.
         .target(name: "Gate", dependencies: ["Results", "Figures", "ExecutorContract"]),
@@ -79,7 +86,7 @@ let package = Package(
         .target(
             name: "Harness",
             dependencies: [
-                "FaultFS", "FaultEngine", "SystemCalls", "ExecutorContract", "Results", "Figures", "ExecutionPatterns",
+                "FaultFS", "FaultEngine", "SystemCalls", "ExecutorContract", "Results", "Figures", "ExecutionPatterns", "Determinism",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -130,15 +137,19 @@ let package = Package(
             dependencies: ["FaultEngine", "CMallocCounter"],
             path: "Tests/EngineAllocProbe"
         ),
+        // The generator's pinned stream and the clocks in both their uses.
+        .testTarget(name: "DeterminismTests", dependencies: ["Determinism"]),
         .testTarget(name: "FaultEngineTests", dependencies: ["FaultEngine"]),
         // Runs engine-alloc-probe as a child and reads its counts; the
         // counter stays out of the test process.
         .testTarget(name: "FaultEngineAllocationTests", dependencies: ["FaultFSTestSupport"]),
-        .testTarget(name: "FiguresTests", dependencies: ["Figures", "Results"]),
-        .testTarget(name: "GateTests", dependencies: ["Gate", "Figures", "Results", "ExecutorContract", "Harness", "FaultFSTestSupport"]),
+        .testTarget(name: "FiguresTests", dependencies: ["Figures", "Results", "Determinism"]),
+        .testTarget(name: "GateTests", dependencies: ["Gate", "Figures", "Results", "ExecutorContract", "Harness", "FaultFSTestSupport", "Determinism"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Figures", "Results", "ExecutorContract", "FaultFSTestSupport"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Results", "ExecutorContract", "FaultFSTestSupport", "SystemCalls", "FaultEngine", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "FaultFSTests", dependencies: ["FaultFS", "FaultFSTestSupport", "SystemCalls", "FaultEngine", .product(name: "Yams", package: "Yams")]),
+        // Also the file that imports the engine and the patterns together, to
+        // prove their clock and generator names no longer clash.
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Results", "ExecutorContract", "FaultFSTestSupport", "SystemCalls", "FaultEngine", "ExecutionPatterns", "Determinism", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "FaultFSTests", dependencies: ["FaultFS", "FaultFSTestSupport", "SystemCalls", "FaultEngine", "Determinism", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "ExecutionPatternsTests", dependencies: ["ExecutionPatterns", "FaultFSTestSupport"]),
     ]
 )

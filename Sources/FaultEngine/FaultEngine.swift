@@ -1,3 +1,4 @@
+import Determinism
 import Synchronization
 
 /// Decides, for every filesystem call, whether and how to inject a fault; pure apart from its clock.
@@ -100,7 +101,7 @@ public final class FaultEngine: Sendable {
         self.seed = seed
         self.clock = clock
         self.resolver = resolver
-        state.withLock { $0.origin = clock.now() }
+        state.withLock { $0.origin = clock.nanoseconds() }
     }
 
     /// Creates an engine that injects exactly the faults of a recorded trace, matched by op, path and ordinal.
@@ -119,7 +120,7 @@ public final class FaultEngine: Sendable {
     @discardableResult
     public func arm(_ rule: FaultRule) throws(PlanError) -> RuleID {
         try rule.validate()
-        let now = clock.now()
+        let now = clock.nanoseconds()
         let result: Result<RuleID, PlanError> = state.withLock { state in
             let id = RuleID(rawValue: state.nextID)
             // Default names count from the epoch start, so a trial's unnamed rules get the same names and streams every time.
@@ -152,7 +153,7 @@ public final class FaultEngine: Sendable {
         for (index, rule) in plan.rules.enumerated() {
             do throws(PlanError) { try rule.validate() } catch { throw located(error, index) }
         }
-        let now = clock.now()
+        let now = clock.nanoseconds()
         let runSeed = plan.seed ?? seed
         let result: Result<[RuleID], PlanError> = state.withLock { state in
             var taken = Set(state.rules.map(\.name))
@@ -200,7 +201,7 @@ public final class FaultEngine: Sendable {
     /// numbers its calls and times from its own start, as a fresh engine
     /// would. Trace lines not yet drained are kept.
     public func clearAll() {
-        let now = clock.now()
+        let now = clock.nanoseconds()
         state.withLock { state in
             state.removeAllRules()
             state.replay = nil
@@ -243,7 +244,7 @@ public final class FaultEngine: Sendable {
     /// - Returns: `.proceed` unless some rule fired.
     public func decide(_ op: FSOperation, path: String, caller: Caller, offset: Int64 = 0, length: Int = 0) -> Decision {
         guard isArmed else { return .proceed }
-        let now = clock.now()
+        let now = clock.nanoseconds()
         // A copy shares the storage; withUTF8 needs a var but must not overlap the `path` read below.
         var bytes = path
         return bytes.withUTF8 { utf8 in
@@ -334,7 +335,7 @@ public final class FaultEngine: Sendable {
     /// must not move the streams that decide lookups.
     public func hides(name path: String, caller: Caller) -> Bool {
         guard isArmed else { return false }
-        let now = clock.now()
+        let now = clock.nanoseconds()
         var path = path
         return path.withUTF8 { utf8 in
             state.withLock { state in
@@ -365,7 +366,7 @@ public final class FaultEngine: Sendable {
     /// Injects a power loss now, outside any rule; the trace records it with rule `on-demand`.
     /// - Returns: The plan FaultFS applies with `DurabilityLog.powerLossPlan(for:)`.
     public func powerLossNow(_ options: PowerLossOptions = PowerLossOptions(killCaller: false)) -> PowerLossPlan {
-        let now = clock.now()
+        let now = clock.nanoseconds()
         return state.withLock { state in
             var stream = RandomStream(seed: seed, name: "on-demand-\(state.seq + 1)")
             let plan = PowerLossPlan(seed: stream.next(), metadata: options.metadata,

@@ -1,3 +1,5 @@
+import Determinism
+
 /// A rule's own random stream: xoshiro256** seeded through SplitMix64.
 ///
 /// Each rule draws only from its own stream, so adding a rule never changes

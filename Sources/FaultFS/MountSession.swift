@@ -156,7 +156,7 @@ public enum FaultFSServer {
         if let traceFile = config.traceFile {
             let lines = faults.engine.traceLines()
             let text = lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
-            if case .failure(let e) = AtomicFile.write(text, to: traceFile) {
+            if case .failure(let e) = FileReplacement.write(text, to: traceFile) {
                 return .failure(.traceNotWritten(traceFile, reason: e.description))
             }
         }

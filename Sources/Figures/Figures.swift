@@ -1,9 +1,9 @@
 // The Figures module: pure statistics over a results document.
 //
 // Everything here is a pure function of its arguments. The only randomness
-// (the bootstrap) takes an explicit seed and runs on SplitMix64, written
-// below, so a figure computed twice from the same document is the same
-// figure, on any machine.
+// (the bootstrap) takes an explicit seed and runs on Determinism's
+// SplitMix64, whose stream is pinned by its tests, so a figure computed twice
+// from the same document is the same figure, on any machine.
 
 /// The namespace of the statistics: intervals, quantiles, the bootstrap and
 /// the hypothesis tests the CI gate uses.

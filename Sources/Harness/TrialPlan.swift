@@ -1,3 +1,4 @@
+import Determinism
 import ExecutorContract
 import Figures
 import Results

@@ -62,9 +62,9 @@ struct FaultDecisionTests {
     @Test func transientDuringWindowThenSucceeds() throws {
         let (engine, clock) = try makeEngine(FaultRule(.transient(ErrnoChoice(16), count: nil), operations: [.open], duration: 2_000_000_000))
         #expect(engine.decide(.open, path: "f", caller: worker).effect == .fail(16))
-        clock.advance(milliseconds: 1999)
+        clock.advance(by: .milliseconds(1999))
         #expect(engine.decide(.open, path: "f", caller: worker).effect == .fail(16))
-        clock.advance(milliseconds: 1)
+        clock.advance(by: .milliseconds(1))
         #expect(engine.decide(.open, path: "f", caller: worker).effect == .proceed)
     }
 

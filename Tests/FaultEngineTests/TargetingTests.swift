@@ -47,11 +47,11 @@ struct TargetingTests {
     @Test func windowStartsAfterDelayAndEnds() throws {
         let (engine, clock) = try makeEngine(FaultRule(.errno(ErrnoChoice(5)), operations: [.read], after: 500_000_000, duration: 1_000_000_000))
         #expect(engine.decide(.read, path: "f", caller: worker).effect == .proceed)
-        clock.advance(milliseconds: 500)
+        clock.advance(by: .milliseconds(500))
         #expect(engine.decide(.read, path: "f", caller: worker).effect == .fail(5))
-        clock.advance(milliseconds: 999)
+        clock.advance(by: .milliseconds(999))
         #expect(engine.decide(.read, path: "f", caller: worker).effect == .fail(5))
-        clock.advance(milliseconds: 1)
+        clock.advance(by: .milliseconds(1))
         #expect(engine.decide(.read, path: "f", caller: worker).effect == .proceed)
     }
 
@@ -226,7 +226,7 @@ struct TargetOperationsTests {
     @Test func replayedTraceNamesItsOperations() {
         let event = TraceEvent(seq: 1, nanoseconds: 0, rule: "r", fault: "errno", op: .open, path: "a/f", n: 1,
                                offset: 0, length: 0, result: "EIO", pid: 7)
-        let engine = FaultEngine(replaying: [event], clock: ManualClock(start: 0))
+        let engine = FaultEngine(replaying: [event], clock: ManualClock(start: .zero))
         #expect(engine.operations(targeting: "a/f") == [.open])
         #expect(engine.operations(targeting: "a/g").isEmpty)
         #expect(engine.operations(below: "a") == [.open])

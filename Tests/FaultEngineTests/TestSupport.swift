@@ -5,7 +5,7 @@ let worker = Caller(pid: 100)
 
 /// Builds an engine with a fake clock and arms `rules` in order.
 func makeEngine(seed: UInt64 = 1, resolver: (any CallerResolver)? = nil, _ rules: FaultRule...) throws -> (FaultEngine, ManualClock) {
-    let clock = ManualClock(start: 1_000_000_000)
+    let clock = ManualClock(start: .seconds(1))
     let engine = FaultEngine(seed: seed, clock: clock, resolver: resolver)
     for rule in rules { try engine.arm(rule) }
     return (engine, clock)

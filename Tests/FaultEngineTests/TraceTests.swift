@@ -10,7 +10,7 @@ struct TraceTests {
             _ = engine.decide(.write, path: path, caller: worker, offset: Int64(i) * 4096, length: 4096 + i)
             _ = engine.decide(.read, path: path, caller: worker, offset: 0, length: 512)
             _ = engine.decide(.fsync, path: path, caller: worker)
-            clock.advance(by: 1_234_567)
+            clock.advance(by: .nanoseconds(1_234_567))
         }
     }
 
@@ -79,7 +79,7 @@ struct TraceTests {
         try engine.arm(try Plan.parse(yaml: Self.plan))
         Self.workload(engine, clock)
         let first = engine.drainTrace()
-        clock.advance(by: 5_000_000_000)
+        clock.advance(by: .seconds(5))
         engine.clearAll()
         try engine.arm(try Plan.parse(yaml: Self.plan))
         Self.workload(engine, clock)

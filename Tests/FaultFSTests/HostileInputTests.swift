@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Determinism
 import FaultEngine
 import FaultFS
 import FaultFSTestSupport
@@ -243,7 +244,7 @@ extension MountTests {
 
 /// A clock that never moves, for engine fuzzing.
 struct FixedClock: EngineClock {
-    func now() -> UInt64 { 1_000_000_000 }
+    func now() -> Duration { .seconds(1) }
 }
 
 /// A raw client connection, for requests the typed client cannot send:

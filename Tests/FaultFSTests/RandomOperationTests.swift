@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Determinism
 import FaultFSTestSupport
 import SystemPackage
 import Testing

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Determinism
 import FaultFSTestSupport
 import SystemPackage
 import Testing
@@ -360,21 +361,9 @@ func currentUmask() -> mode_t {
     return mask
 }
 
-/// A small seeded generator (SplitMix64): the same seed gives the same
-/// bytes on every machine, so a failure can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// The seeded generator's helpers for these tests: the same seed gives the
+/// same bytes on every machine, so a failure can be replayed.
+extension SplitMix64 {
     /// `count` pseudo-random bytes, eight at a time (fast in debug builds).
     mutating func bytes(_ count: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)

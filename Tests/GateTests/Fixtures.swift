@@ -1,3 +1,4 @@
+import Determinism
 import ExecutorContract
 import Foundation
 import Results
@@ -83,15 +84,10 @@ enum Fixture {
     }
 }
 
-/// SplitMix64 as a RandomNumberGenerator, so every fixture is reproducible.
+/// SplitMix64 as a RandomNumberGenerator, so every fixture is reproducible;
+/// the seed is spread as it always was, so the fixtures' data is unchanged.
 struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var base: SplitMix64
+    init(seed: UInt64) { base = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ 1) }
+    mutating func next() -> UInt64 { base.next() }
 }

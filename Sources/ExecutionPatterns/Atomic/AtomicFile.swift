@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Determinism
 import SystemPackage
 
 /// EXEC-004: write, copy and move files so that a reader, or a machine that lost power, sees the old content or the new, never a mixture.
@@ -285,7 +286,7 @@ public enum AtomicFile {
             var locked = Posix.flockFile(fd, LOCK_EX | LOCK_NB)
             for _ in 0..<200 {
                 guard case .failure(.wouldBlock) = locked else { break }
-                Posix.sleepBlocking(.milliseconds(5))
+                SystemClock().sleepBlocking(for: .milliseconds(5))
                 locked = Posix.flockFile(fd, LOCK_EX | LOCK_NB)
             }
             let ours: Bool

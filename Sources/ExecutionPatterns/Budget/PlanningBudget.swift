@@ -1,3 +1,4 @@
+import Determinism
 import Synchronization
 
 /// The limits of a planning budget; the iteration limit is mandatory so a loop always ends.

@@ -1,3 +1,4 @@
+import Determinism
 import Synchronization
 
 /// Stops calls to a dependency whose recent calls mostly failed, then lets a probe through after a cool-down.

@@ -1,3 +1,4 @@
+import Determinism
 import SystemPackage
 
 /// What the operation is told about the attempt it is running.

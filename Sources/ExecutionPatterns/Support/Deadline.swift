@@ -1,3 +1,5 @@
+import Determinism
+
 /// A point in time on a `PatternClock` after which work must stop.
 public struct Deadline: Sendable {
     /// The instant, on `clock`'s timeline.

@@ -193,13 +193,6 @@ enum Posix {
         }
     }
 
-    /// Monotonic time, in the same units as `Duration`.
-    static func monotonicNow() -> Duration {
-        var ts = timespec()
-        _ = Syscall.run { clock_gettime(CLOCK_MONOTONIC, &ts) }
-        return .seconds(Int64(ts.tv_sec)) + .nanoseconds(Int64(ts.tv_nsec))
-    }
-
     /// Wall-clock time as the kernel stamps files with it.
     ///
     /// The kernel sets mtime from a coarse clock that may lag the precise one
@@ -213,20 +206,6 @@ enum Posix {
         _ = Syscall.run { clock_gettime(CLOCK_REALTIME, &ts) }
         #endif
         return ts
-    }
-
-    /// Sleeps the calling thread until `duration` has passed, EINTR included.
-    static func sleepBlocking(_ duration: Duration) {
-        guard duration > .zero else { return }
-        var target = timespec()
-        _ = Syscall.run { clock_gettime(CLOCK_MONOTONIC, &target) }
-        let (s, attos) = duration.components
-        var sec = Int(target.tv_sec) + Int(s)
-        var nsec = Int(target.tv_nsec) + Int(attos / 1_000_000_000)
-        if nsec >= 1_000_000_000 { sec += 1; nsec -= 1_000_000_000 }
-        var deadline = timespec(tv_sec: sec, tv_nsec: nsec)
-        // An absolute deadline makes the EINTR retry in `Syscall.direct` exact.
-        _ = Syscall.direct { clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nil) }
     }
 
     /// Bytes from the system's secure random source (for temporary names).

@@ -1,18 +1,9 @@
+import Determinism
+
 /// SplitMix64: a small, fast generator whose sequence depends only on its seed.
 ///
 /// Used for the retry jitter in tests (and by anyone who wants a reproducible
-/// schedule); production code can pass `SystemRandomNumberGenerator`.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    /// Creates a generator; the same seed always gives the same sequence.
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// schedule); production code can pass `SystemRandomNumberGenerator`. The
+/// name is the library's; the generator is the one faultbench seeds
+/// everything with, so the same seed gives the same stream everywhere.
+public typealias SeededRandom = SplitMix64

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Determinism
 import Foundation
 import Subprocess
 import Synchronization
@@ -279,7 +280,7 @@ public final class ToolGuard: Sendable {
         while true {
             if !Posix.processGroupHasLiveMembers(group) { return true }
             if ContinuousClock.now >= end { return false }
-            Posix.sleepBlocking(.milliseconds(10))
+            SystemClock().sleepBlocking(for: .milliseconds(10))
         }
     }
 }

@@ -4,7 +4,9 @@ import Synchronization
 ///
 /// `sleep` returns at once and advances the clock by the requested time, so a
 /// retry schedule of minutes runs in microseconds and every sleep is recorded.
-public final class ManualClock: PatternClock {
+/// The fault engine reads the same clock in nanoseconds, so one test can move
+/// the time both see.
+public final class ManualClock: SleepingClock {
     private struct State {
         var now: Duration
         var sleeps: [Duration] = []
@@ -12,6 +14,9 @@ public final class ManualClock: PatternClock {
     private let state: Mutex<State>
 
     /// Creates a clock that starts at `start`.
+    ///
+    /// The default is an arbitrary reading well away from zero, so an
+    /// instant a little before the start is still a positive reading.
     public init(start: Duration = .seconds(1000)) {
         state = Mutex(State(now: start))
     }

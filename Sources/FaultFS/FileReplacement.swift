@@ -4,9 +4,13 @@ import Glibc
 import SystemCalls
 import SystemPackage
 
-/// Writes a result file so that readers see the old file or the new one,
-/// never half of one: a temporary file beside it, fsync, rename.
-enum AtomicFile {
+/// Replaces a file the daemon writes (the trace) so that readers see the old
+/// file or the new one, never half of one: a temporary file beside it, fsync,
+/// rename.
+///
+/// The daemon's own few lines rather than the pattern library's `AtomicFile`:
+/// FaultFS depends only on the engine and the system calls.
+enum FileReplacement {
     static func write(_ text: String, to path: String) -> Result<Void, Errno> {
         let temporary = path + ".tmp-\(getpid())"
         let opened = Syscall.run { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
