@@ -15,19 +15,6 @@ extension FileSystem {
         }
     }
 
-    /// After a direct-I/O write, which passes the page cache by: drops the
-    /// pages of the range written, and the attributes, that read-only
-    /// handles of the file may hold (see `configureOpen`), so they read
-    /// what the backing file holds, a torn or lost write's bytes included.
-    /// This kernel also drops them when a read refreshes the attributes and
-    /// finds a new mtime (auto_inval_data), but that rests on timestamps
-    /// that tell two writes apart; this does not. Costs one uncontended
-    /// lock when no such handle is open.
-    func dropCachedPages(of inode: Inode, offset: Int, length: Int) {
-        guard inode.openModes.withLock({ $0.cached }) > 0, let se = faults.sessionPointer else { return }
-        _ = fuse_lowlevel_notify_inval_inode(se, inodes.nodeid(of: inode), offset, max(length, 1))
-    }
-
     /// Drops the kernel's cached pages and attributes of every inode.
     func invalidatePages() {
         guard let se = faults.sessionPointer else { return }

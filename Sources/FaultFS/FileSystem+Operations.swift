@@ -342,10 +342,7 @@ extension FileSystem {
         // it can see (and act on) the reply.
         // Never a group: the engine gives no pid 0, and this is the last guard.
         if let victim, ProcessKiller.maySignal(victim) { _ = Syscall.run { kill(victim, SIGKILL) } }
-        if file.directIO, case .success(let n) = result {
-            if n > 0 { dropPrivilegeBits(file, req) }
-            dropCachedPages(of: file.inode, offset: offset, length: size)
-        }
+        if file.directIO, case .success(let n) = result, n > 0 { dropPrivilegeBits(file, req) }
         switch result {
         case .success(let n): fuse_reply_write(req, claimsAll ? size : n)
         case .failure(let e): reply(req, e)

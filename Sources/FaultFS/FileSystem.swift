@@ -197,7 +197,7 @@ final class FileSystem: Sendable {
                 modes.backingID = id
                 return (.passthrough, id)
             }
-            configureOpen(fi, acting: acting)
+            configureOpen(fi, observesData: acting.observesData)
             if fi.pointee.direct_io != 0 { return (.direct, 0) }
             modes.cached += 1
             return (.cached, 0)
@@ -215,24 +215,18 @@ final class FileSystem: Sendable {
 
     /// Chooses the kernel caching for a handle that is not in passthrough.
     ///
-    /// A handle through which a rule could see a read, write or flush the
-    /// page cache would answer or change is opened with direct I/O and no
-    /// flush shortcut: every such call reaches the engine with the caller's
-    /// exact offset and count, no page holds bytes a torn or lost write did
-    /// not store, and close reports flush errors. A read-only handle of a
-    /// file whose rules act on writes or flushes but not reads is cached:
-    /// it cannot write, its reads are not what any rule acts on, and a
-    /// direct-I/O write through another handle drops the pages it changed
-    /// (`write`), so it reads what the backing file holds. A file whose
-    /// rules act on nothing the page cache answers (fsync, metadata) is
-    /// cached as an untargeted one.
-    func configureOpen(_ fi: UnsafeMutablePointer<fuse_file_info>, acting: OperationSet) {
-        let access = fi.pointee.flags & O_ACCMODE
-        let readOnly = access == O_RDONLY
-        if acting.observesData && !(readOnly && !acting.contains(.read)) {
+    /// A file on which a rule acts on reads, writes or flushes is opened
+    /// with direct I/O and no flush shortcut: every read and write reaches
+    /// the engine with the caller's exact offset and count, no page holds
+    /// bytes a torn or lost write did not store, and close reports flush
+    /// errors. A file whose rules act on nothing the page cache answers
+    /// (fsync, metadata) is cached as an untargeted one.
+    func configureOpen(_ fi: UnsafeMutablePointer<fuse_file_info>, observesData: Bool) {
+        if observesData {
             fi.pointee.direct_io = 1
             return
         }
+        let access = fi.pointee.flags & O_ACCMODE
         if access == O_WRONLY && cache.directIOForWriteOnly {
             // A writer that never reads gains nothing from the page cache,
             // and skipping it roughly halves the copies per write.
@@ -240,7 +234,7 @@ final class FileSystem: Sendable {
         } else if cache.keepCache {
             fi.pointee.keep_cache = 1
         }
-        if cache.noFlush && !acting.contains(.flush) { fi.pointee.noflush = 1 }
+        if cache.noFlush { fi.pointee.noflush = 1 }
     }
 }
 

@@ -132,37 +132,5 @@ extension MountTests {
                 #expect(try T.strings(got, "mount") == native)
             }
         }
-
-        /// A read-only descriptor of a file whose rules act only on writes
-        /// reads through the page cache (random reads are as fast as on an
-        /// untargeted file), yet never shows a byte the backing file does not
-        /// hold: a direct-I/O write through another descriptor drops the
-        /// pages it changed, a torn one included; and a read rule armed later
-        /// sees its next read.
-        @Test("a read-only descriptor of a write-targeted file is cached, sees a torn write's stored bytes, and a read rule armed later")
-        func readOnlyHandleOfWriteTargetedFile() throws {
-            let plan = "rules:\n  - {name: torn, fault: torn-write, block: 2, path: f, nth: 1}\n"
-            _ = try withFaultMount(plan: plan, setup: { b in try T.put(b, "f", "aaaa-old") }) { m in
-                let got = try T.child("""
-                    p, sock, bf = sys.argv[1], sys.argv[2], sys.argv[3]
-                    def arm(plan):
-                        return "armed" if ctl(sock, {"op": "arm", "plan": plan})["ok"] else "refused"
-                    ro = os.open(p + "/f", os.O_RDONLY)
-                    first = os.pread(ro, 64, 0).decode()
-                    with open(bf, "r+b") as f: f.write(b"bbbb")
-                    cached = os.pread(ro, 64, 0).decode()
-                    rw = os.open(p + "/f", os.O_RDWR)
-                    reported = os.pwrite(rw, b"cccc", 0)
-                    after = os.pread(ro, 64, 0).decode()
-                    with open(bf, "rb") as f: backing = f.read().decode()
-                    armed = arm("rules:\\n  - {name: zeros, fault: corrupt-read, mode: zero, path: f}\\n")
-                    corrupted = os.pread(ro, 64, 0).hex()
-                    print(json.dumps({"r": [first, cached, str(reported), after, backing, armed, corrupted]}))
-                    """, [m.mountPoint, m.socketPath, m.backingPath("f")])
-                let zeros = T.hex([UInt8](repeating: 0, count: 8))
-                #expect(try T.strings(got, "r") == ["aaaa-old", "aaaa-old", "4", "ccbb-old", "ccbb-old", "armed", zeros],
-                        "cached first (the backing changed behind the mount), then the torn write's two bytes as stored, then the read rule")
-            }
-        }
     }
 }
