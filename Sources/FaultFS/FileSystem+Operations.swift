@@ -83,7 +83,6 @@ extension FileSystem {
         // chmod, chown (which clears set-user-ID) and truncate may all
         // change the permission bits a write must know: forgotten after each
         // change, before any reply, so no write after it trusts old bits.
-        defer { inode.forgetMode() }
         if valid & FUSE_SET_ATTR_MODE != 0 {
             let r = fh.map { fd in Syscall.run { fchmod(fd, a.st_mode) } }
                 ?? Syscall.run { chmod(inode.procPath, a.st_mode) }
@@ -342,7 +341,9 @@ extension FileSystem {
         // it can see (and act on) the reply.
         // Never a group: the engine gives no pid 0, and this is the last guard.
         if let victim, ProcessKiller.maySignal(victim) { _ = Syscall.run { kill(victim, SIGKILL) } }
-        if file.directIO, case .success(let n) = result, n > 0 { dropPrivilegeBits(file, req) }
+        // A write that reports bytes written clears the bits, as natively,
+        // even a lost one that stored none.
+        if file.directIO, case .success(let n) = result, (claimsAll ? size : n) > 0 { dropPrivilegeBits(file, req) }
         switch result {
         case .success(let n): fuse_reply_write(req, claimsAll ? size : n)
         case .failure(let e): reply(req, e)
@@ -356,36 +357,46 @@ extension FileSystem {
 
     /// What the kernel does on every cached write by an unprivileged caller
     /// (file_remove_privs) and skips for direct I/O: clear set-user-ID, and
-    /// set-group-ID on a group-executable file. The file's bits are cached
-    /// in its inode, so a write to a file without them costs no fstat.
+    /// set-group-ID where `bitsAfterUnprivilegedWrite` says. The kernel asks
+    /// whether the writer has CAP_FSETID; FUSE does not pass that on
+    /// (libfuse 3.14 does not expose FUSE_WRITE_KILL_SUIDGID), so root
+    /// stands for it. The file's bits and group are cached in its inode, so
+    /// a write to a file without such bits costs no fstat.
     private func dropPrivilegeBits(_ file: OpenFile, _ req: fuse_req_t) {
-        guard fuse_req_ctx(req)!.pointee.uid != 0 else { return }
+        let ctx = fuse_req_ctx(req)!.pointee
+        guard ctx.uid != 0 else { return }
         let inode = file.inode
         let (cached, stamp) = inode.cachedMode()
-        let mode: UInt32
+        let mode: FileMode
         if let cached {
             mode = cached
         } else {
             var st = stat()
             guard case .success = Syscall.run({ fstat(file.fd, &st) }) else { return }
-            mode = UInt32(st.st_mode & 0o7777)
-            inode.remember(mode: mode, since: stamp)
+            mode = FileMode(bits: UInt32(st.st_mode & 0o7777), group: st.st_gid)
+            inode.remember(mode, since: stamp)
         }
-        let kept = Self.bitsAfterUnprivilegedWrite(mode)
-        guard kept != mode else { return }
+        let privileged = UInt32(Glibc.S_ISUID | Glibc.S_ISGID)
+        guard mode.bits & privileged != 0 else { return }
+        let inGroup = ctx.gid == mode.group || callerGroups(req).contains(mode.group)
+        let kept = Self.bitsAfterUnprivilegedWrite(mode.bits, writerInFileGroup: inGroup)
+        guard kept != mode.bits else { return }
         _ = Syscall.run { fchmod(file.fd, mode_t(kept)) }
-        // Rare (a set-user-ID file written by its user): the next write
+        // Rare (a set-user-ID file written by another user): the next write
         // reads the bits again rather than trust a guess.
         inode.forgetMode()
     }
 
-    /// The permission bits a file keeps after a write by an unprivileged
-    /// caller: set-user-ID always goes, set-group-ID only with group execute
-    /// (without it, the bit means mandatory locking, which a write keeps).
-    static func bitsAfterUnprivilegedWrite(_ mode: UInt32) -> UInt32 {
-        var kept = mode
-        if kept & UInt32(Glibc.S_ISUID) != 0 { kept &= ~UInt32(Glibc.S_ISUID) }
-        if kept & UInt32(Glibc.S_ISGID) != 0 && kept & UInt32(Glibc.S_IXGRP) != 0 { kept &= ~UInt32(Glibc.S_ISGID) }
+    /// The permission bits a file keeps after a write by a caller without
+    /// CAP_FSETID, as Linux 6.2 and later decide (should_remove_suid,
+    /// setattr_should_drop_sgid): set-user-ID always goes; set-group-ID goes
+    /// if the file is group-executable, or if the writer is not in the
+    /// file's group.
+    static func bitsAfterUnprivilegedWrite(_ mode: UInt32, writerInFileGroup: Bool) -> UInt32 {
+        var kept = mode & ~UInt32(Glibc.S_ISUID)
+        if kept & UInt32(Glibc.S_ISGID) != 0 && (kept & UInt32(Glibc.S_IXGRP) != 0 || !writerInFileGroup) {
+            kept &= ~UInt32(Glibc.S_ISGID)
+        }
         return kept
     }
 
@@ -500,7 +511,10 @@ extension FileSystem {
                   _ size: Int, _ flags: Int32) {
         let inode = inodes.inode(ino)
         if faultsArmed, answerInstead(req, fault(.setxattr, req, inode: inode)) { return }
-        replyResult(req, Syscall.run { CFuse.setxattr(inode.procPath, name, value, size, flags) })
+        let result = Syscall.run { CFuse.setxattr(inode.procPath, name, value, size, flags) }
+        // A POSIX access ACL sets the group permission bits.
+        inode.forgetMode()
+        replyResult(req, result)
     }
 
     func getxattr(_ req: fuse_req_t, _ ino: fuse_ino_t, _ name: UnsafePointer<CChar>, _ size: Int) {
@@ -542,7 +556,9 @@ extension FileSystem {
     func removexattr(_ req: fuse_req_t, _ ino: fuse_ino_t, _ name: UnsafePointer<CChar>) {
         let inode = inodes.inode(ino)
         if faultsArmed, answerInstead(req, fault(.removexattr, req, inode: inode)) { return }
-        replyResult(req, Syscall.run { CFuse.removexattr(inode.procPath, name) })
+        let result = Syscall.run { CFuse.removexattr(inode.procPath, name) }
+        inode.forgetMode()
+        replyResult(req, result)
     }
 
     func access(_ req: fuse_req_t, _ ino: fuse_ino_t, _ mask: Int32) {

@@ -130,6 +130,17 @@ final class FileSystem: Sendable {
 
     // MARK: - Acting as the caller
 
+    /// The caller's supplementary groups (read from /proc by libfuse).
+    func callerGroups(_ req: fuse_req_t) -> [gid_t] {
+        var groups = [gid_t](repeating: 0, count: 64)
+        var count = fuse_req_getgroups(req, Int32(groups.count), &groups)
+        if count > groups.count {
+            groups = [gid_t](repeating: 0, count: Int(count))
+            count = fuse_req_getgroups(req, Int32(groups.count), &groups)
+        }
+        return Array(groups.prefix(max(0, min(Int(count), groups.count))))
+    }
+
     /// Runs `body` with this thread's filesystem credentials set to the
     /// caller's, so files it creates belong to the caller and the backing
     /// filesystem checks the caller's permissions (including supplementary
@@ -141,13 +152,8 @@ final class FileSystem: Sendable {
     func asCaller<T>(_ req: fuse_req_t, _ body: () -> Result<T, Errno>) -> Result<T, Errno> {
         let ctx = fuse_req_ctx(req)!.pointee
         if ctx.uid == ownUID && ctx.gid == ownGID { return body() }
-        var groups = [gid_t](repeating: 0, count: 64)
-        var count = fuse_req_getgroups(req, Int32(groups.count), &groups)
-        if count > groups.count {
-            groups = [gid_t](repeating: 0, count: Int(count))
-            count = fuse_req_getgroups(req, Int32(groups.count), &groups)
-        }
-        let groupCount = max(0, min(Int(count), groups.count))
+        let groups = callerGroups(req)
+        let groupCount = groups.count
         defer {
             // The user id first: going back to root restores the
             // capabilities needed to restore the groups. Going back to the

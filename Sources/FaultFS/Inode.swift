@@ -41,12 +41,13 @@ final class Inode: @unchecked Sendable {
     /// How this file's open handles are served, which the kernel requires
     /// to agree (see `Passthrough`).
     let openModes = Mutex(OpenModes())
-    /// The permission bits last seen, for `FileSystem.dropPrivilegeBits`:
-    /// a direct-I/O write by an unprivileged caller must clear set-user-ID
-    /// as the kernel would, and knowing the file has no such bit saves an
-    /// fstat per write. Every setattr forgets them, since chmod, chown and
-    /// truncate can all change them. A change made behind the mount, in
-    /// the backing directory, is not seen until then.
+    /// The permission bits and group last seen, for
+    /// `FileSystem.dropPrivilegeBits`: a direct-I/O write by an unprivileged
+    /// caller must clear set-user-ID and set-group-ID as the kernel would,
+    /// and knowing the file has no such bit saves an fstat per write. Every
+    /// setattr, setxattr and removexattr forgets them, since chmod, chown,
+    /// truncate and a POSIX ACL can all change them. A change made behind
+    /// the mount, in the backing directory, is not seen until then.
     let knownMode = Atomic<UInt64>(0)
 
     init(fd: Int32, key: InodeKey, fileType: mode_t, lookupCount: UInt64) {
@@ -58,16 +59,16 @@ final class Inode: @unchecked Sendable {
 
     var isSymlink: Bool { fileType == S_IFLNK }
 
-    /// The cached permission bits (`st_mode & 0o7777`), if known, and the
-    /// stamp to hand back to `remember(mode:since:)`.
-    func cachedMode() -> (mode: UInt32?, stamp: UInt64) {
+    /// The cached permission bits (`st_mode & 0o7777`) and group, if known,
+    /// and the stamp to hand back to `remember(_:since:)`.
+    func cachedMode() -> (mode: FileMode?, stamp: UInt64) {
         let value = knownMode.load(ordering: .acquiring)
-        return (ModeStamp.isKnown(value) ? ModeStamp.mode(value) : nil, value)
+        return (ModeStamp.isKnown(value) ? ModeStamp.fileMode(value) : nil, value)
     }
 
     /// Caches `mode`, read after `cachedMode()` returned `stamp`, unless the
     /// bits were forgotten since: then the read may predate the change.
-    func remember(mode: UInt32, since stamp: UInt64) {
+    func remember(_ mode: FileMode, since stamp: UInt64) {
         _ = knownMode.compareExchange(expected: stamp, desired: ModeStamp.known(mode, after: stamp),
                                       ordering: .acquiringAndReleasing)
     }
@@ -121,14 +122,28 @@ struct OpenModes: Sendable {
     }
 }
 
+/// The permission bits and group of a file: what decides which privilege
+/// bits a write clears.
+struct FileMode: Equatable, Sendable {
+    var bits: UInt32
+    var group: gid_t
+}
+
 /// `Inode.knownMode` packed in one word, so that forgetting the bits and
 /// caching a read of them cannot cross: bits 0-11 the mode, bit 12 set when
-/// known, and from bit 13 a count of forgets.
+/// known, bits 13-44 the group, and from bit 45 a count of forgets (it wraps
+/// after 2^19, far more than can fall between one read and its caching).
 enum ModeStamp {
-    static func isKnown(_ value: UInt64) -> Bool { value & (1 << 12) != 0 }
-    static func mode(_ value: UInt64) -> UInt32 { UInt32(value & 0o7777) }
-    static func known(_ mode: UInt32, after value: UInt64) -> UInt64 {
-        (value >> 13) << 13 | 1 << 12 | UInt64(mode & 0o7777)
+    private static let knownBit: UInt64 = 1 << 12
+    private static let groupShift: UInt64 = 13
+    private static let countShift: UInt64 = 45
+
+    static func isKnown(_ value: UInt64) -> Bool { value & knownBit != 0 }
+    static func fileMode(_ value: UInt64) -> FileMode {
+        FileMode(bits: UInt32(value & 0o7777), group: gid_t(truncatingIfNeeded: value >> groupShift))
     }
-    static func forgotten(after value: UInt64) -> UInt64 { ((value >> 13) &+ 1) << 13 }
+    static func known(_ mode: FileMode, after value: UInt64) -> UInt64 {
+        (value >> countShift) << countShift | UInt64(mode.group) << groupShift | knownBit | UInt64(mode.bits & 0o7777)
+    }
+    static func forgotten(after value: UInt64) -> UInt64 { ((value >> countShift) &+ 1) << countShift }
 }

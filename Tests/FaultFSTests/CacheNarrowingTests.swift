@@ -132,5 +132,88 @@ extension MountTests {
                 #expect(try T.strings(got, "mount") == native)
             }
         }
+
+        /// Linux 6.2 and later clear set-group-ID on a write by a caller who
+        /// is not in the file's group, even without group execute.
+        @Test("a write by a caller outside the file's group clears set-group-ID without group execute, as natively")
+        func setgidWriterOutsideGroup() throws {
+            let scratch = try TemporaryDirectory("sgid-native")
+            defer { try? scratch.remove() }
+            _ = try withFaultMount(plan: Self.writesOnly, setup: { b in try T.put(b, "f", "data") }) { m in
+                let got = try T.child("""
+                    def write_as_nobody(path):
+                        pid = os.fork()
+                        if pid == 0:
+                            os.setgroups([]); os.setgid(65534); os.setuid(65534)
+                            fd = os.open(path, os.O_WRONLY); os.write(fd, b"x"); os.close(fd); os._exit(0)
+                        os.waitpid(pid, 0)
+                    def modes(path):
+                        seen = []
+                        for group in (0, 65534):
+                            os.chown(path, 65534, group); os.chmod(path, 0o2666)
+                            write_as_nobody(path)
+                            seen.append(oct(os.stat(path).st_mode & 0o7777))
+                        return seen
+                    with open(sys.argv[2], "w") as f: f.write("data")
+                    print(json.dumps({"mount": modes(sys.argv[1] + "/f"), "native": modes(sys.argv[2])}))
+                    """, [m.mountPoint, scratch.path("f")])
+                let native = try T.strings(got, "native")
+                #expect(native == ["0o666", "0o2666"], "outside the group the bit goes; inside it stays")
+                #expect(try T.strings(got, "mount") == native)
+            }
+        }
+
+        /// A POSIX access ACL changes the group permission bits, so setxattr
+        /// must make the next write look at them again.
+        @Test("an ACL that adds group execute makes the next write clear set-group-ID, as natively")
+        func aclAddsGroupExecute() throws {
+            let scratch = try TemporaryDirectory("acl-native")
+            defer { try? scratch.remove() }
+            _ = try withFaultMount(plan: Self.writesOnly, setup: { b in try T.put(b, "f", "data") }) { m in
+                let got = try T.child("""
+                    import struct
+                    def write_as_owner(path):
+                        pid = os.fork()
+                        if pid == 0:
+                            os.setgroups([]); os.setgid(65534); os.setuid(65534)
+                            fd = os.open(path, os.O_WRONLY); os.write(fd, b"x"); os.close(fd); os._exit(0)
+                        os.waitpid(pid, 0)
+                    U = 0xFFFFFFFF   # user::rwx user:0:r-- group::rw- mask::rwx other::r--
+                    blob = struct.pack("<I", 2) + b"".join(struct.pack("<HHI", t, p, i) for t, p, i in
+                           [(0x01, 7, U), (0x02, 4, 0), (0x04, 6, U), (0x10, 7, U), (0x20, 4, U)])
+                    def modes(path):
+                        os.chown(path, 65534, 65534); os.chmod(path, 0o2764); seen = []
+                        write_as_owner(path); seen.append(oct(os.stat(path).st_mode & 0o7777))
+                        os.setxattr(path, "system.posix_acl_access", blob); seen.append(oct(os.stat(path).st_mode & 0o7777))
+                        write_as_owner(path); seen.append(oct(os.stat(path).st_mode & 0o7777))
+                        return seen
+                    with open(sys.argv[2], "w") as f: f.write("data")
+                    print(json.dumps({"mount": modes(sys.argv[1] + "/f"), "native": modes(sys.argv[2])}))
+                    """, [m.mountPoint, scratch.path("f")])
+                let native = try T.strings(got, "native")
+                #expect(native == ["0o2764", "0o2774", "0o774"])
+                #expect(try T.strings(got, "mount") == native)
+            }
+        }
+
+        /// A lost write reports success, so it clears set-user-ID as a
+        /// successful write does natively, though it stored nothing.
+        @Test("a lost write by another user clears set-user-ID, as the write it claims to be would")
+        func lostWriteClearsSetUserID() throws {
+            let plan = "rules:\n  - {name: lost, fault: lost-write, path: f}\n"
+            _ = try withFaultMount(plan: plan, setup: { b in try T.put(b, "f", "data") }) { m in
+                let got = try T.child("""
+                    p = sys.argv[1] + "/f"
+                    os.chown(p, 65534, 65534); os.chmod(p, 0o4766)
+                    pid = os.fork()
+                    if pid == 0:
+                        os.setgroups([]); os.setgid(65534); os.setuid(65534)
+                        fd = os.open(p, os.O_WRONLY); n = os.write(fd, b"xy"); os.close(fd); os._exit(0 if n == 2 else 1)
+                    _, status = os.waitpid(pid, 0)
+                    print(json.dumps({"r": [str(status), oct(os.stat(p).st_mode & 0o7777), open(p).read()]}))
+                    """, [m.mountPoint])
+                #expect(try T.strings(got, "r") == ["0", "0o766", "data"], "success reported, bit cleared, nothing stored")
+            }
+        }
     }
 }
