@@ -223,6 +223,9 @@ public struct ControlReply: Codable, Sendable, Hashable {
     public var killed: [Int32]?
     /// power-loss: named pids that did not exist when the crash fired.
     public var missing: [Int32]?
+    /// arm: handles in the page cache of files a new read rule targets; the
+    /// rule sees only their first read until they are reopened.
+    public var cachedOpen: Int?
 
     /// One armed rule in a `list` reply.
     public struct Rule: Codable, Sendable, Hashable {
@@ -265,6 +268,7 @@ public struct ControlReply: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case ok, error, ids, rules, cleared, calls, faults, passthrough, lines, killed, missing
         case passthroughOpen = "passthrough_open"
+        case cachedOpen = "cached_open"
         case pendingTrace = "pending_trace"
     }
 

@@ -16,7 +16,10 @@ import SystemPackage
 ///   `{"ok":true,"ids":[...]}`, sent only once the rules are in force (the
 ///   kernel's cached pages and names of targeted files are dropped first),
 ///   with `"passthrough_open":N`: handles open in kernel passthrough right
-///   now, which no rule reaches until they are closed and opened again.
+///   now, which no rule reaches until they are closed and opened again; and
+///   `"cached_open":N`: handles in the page cache of files a new read rule
+///   targets, whose first read after the arm the rule sees and whose later
+///   reads the cache answers until they are reopened.
 /// - `{"op":"list"}` → `{"ok":true,"rules":[{"id","name","fault","path","matched","fired"}]}`
 /// - `{"op":"clear","id":N}` or `{"op":"clear"}` (all) → `{"ok":true,"cleared":N}`
 /// - `{"op":"power-loss","metadata":false,"keep":0.0,"kill":[pids]}` →
@@ -207,6 +210,7 @@ final class ControlServer: Sendable {
             let plan = try Plan.parse(yaml: text, file: file ?? "control request")
             reply.ids = try fs.arm(plan).map(\.rawValue)
             reply.passthroughOpen = fs.passthrough.active.load(ordering: .relaxed)
+            reply.cachedOpen = fs.cachedHandles(readBy: plan)
         case .list:
             reply.rules = engine.rules().map { status in
                 ControlReply.Rule(id: status.id.rawValue, name: status.name, fault: status.rule.fault.kind.rawValue,

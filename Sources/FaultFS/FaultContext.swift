@@ -11,8 +11,9 @@ import SystemCalls
 ///
 /// Lock order, outermost first; a lock is only ever taken while holding
 /// locks above it in this list, never below:
-/// 1. `CrashGate`'s rwlock (shared by a write, exclusive by a crash's undo);
-/// 2. `CrashGate.victims`, inside the rwlock's shared hold only;
+/// 1. `CrashGate.victims`, alone, or inside the rwlock's shared hold (a
+///    crash sets it just before it takes the rwlock exclusively);
+/// 2. `CrashGate`'s rwlock (shared by a write, exclusive by a crash's undo);
 /// 3. `durability`, inside the rwlock or alone; nothing else is taken
 ///    inside it (a directory's path is read before it is taken);
 /// 4. `InodeTable.nodes`, inside the rwlock (a crash's undo finds files)
@@ -24,7 +25,14 @@ import SystemCalls
 /// `WorkerPool.threads`, and the engine's own state lock (`FaultEngine`
 /// calls nothing in FaultFS; its caller resolver only reads /proc). A
 /// verdict is judged by reading the slot, asking the engine, then writing
-/// the slot: three separate holds.
+/// the slot: three separate holds (see `TargetVerdicts`).
+///
+/// The worker pool's leader token is not a lock, but it is held the same
+/// way: a worker gives it up (`LeaderToken.yield`) before anything that may
+/// wait on the kernel, which may be waiting for a request only the token's
+/// holder can read: an injected delay, fsync, and a page drop
+/// (`fuse_lowlevel_notify_inval_inode` waits for page locks that a reader
+/// holds while its READ is queued).
 final class FaultContext: Sendable {
     let engine: FaultEngine
     /// False for a plain passthrough mount: no rule is ever armed, so every

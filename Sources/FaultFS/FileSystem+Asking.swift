@@ -53,9 +53,8 @@ extension FileSystem {
     /// - Returns: true if the request was answered; false for an action
     ///   the operation carries out itself.
     func answerInstead(_ req: fuse_req_t, _ action: CallAction, file: Inode? = nil) -> Bool {
+        guard action.replacesCall else { return false }
         switch action {
-        case .perform, .write, .read:
-            return false
         case .refuse(let code):
             fuse_reply_err(req, code)
         case .crash(let plan):
@@ -64,6 +63,8 @@ extension FileSystem {
         case .dropUnsynced:
             if let file { dropUnsynced(file) }
             fuse_reply_err(req, EIO)
+        case .perform, .write, .read:
+            preconditionFailure("CallAction.replacesCall said \(action) replaces the call")
         }
         return true
     }

@@ -18,6 +18,25 @@ extension FileSystem {
         return ids
     }
 
+    /// How many handles open in the page cache belong to files that a read
+    /// rule of `plan` targets. Arming dropped their pages, so such a rule
+    /// sees the first read through each of them (as one readahead request),
+    /// and the cache answers later ones until the handle is closed and the
+    /// file opened again, when it opens with direct I/O. A harness that arms
+    /// before its program opens the files sees 0.
+    func cachedHandles(readBy plan: Plan) -> Int {
+        let globs = plan.rules.filter { $0.effectiveOperations.contains(.read) }.map(\.path)
+        guard !globs.isEmpty else { return 0 }
+        var count = 0
+        for inode in inodes.snapshot() {
+            let cached = inode.openModes.withLock { $0.cached }
+            guard cached > 0 else { continue }
+            let path = path(of: inode)
+            if globs.contains(where: { $0.matches(path) }) { count += cached }
+        }
+        return count
+    }
+
     /// The paths of every inode the kernel holds that armed rules target now;
     /// taken before a clear, so what a rule damaged can be dropped after.
     func targetedPaths() -> Set<String> {

@@ -184,7 +184,7 @@ extension MountTests {
                 let planFile = m.directory.path("cli.yaml")
                 try must(FS.writeFile(planFile, "rules:\n  - {name: cli, fault: lost-write, path: nowhere}\n"), "write cli.yaml")
                 let armed = try Tool.run(binary, ["ctl", m.socketPath, "arm", planFile], timeout: 20)
-                #expect(armed.succeeded && armed.stdout.hasPrefix("{\"ids\":["), "\(armed)")
+                #expect(armed.succeeded && armed.stdout.hasPrefix("{\"cached_open\":0,\"ids\":["), "\(armed)")
                 let list = try Tool.run(binary, ["ctl", m.socketPath, "list"], timeout: 20)
                 #expect(list.succeeded && list.stdout.contains("\"name\":\"cli\""), "\(list)")
                 let cleared = try Tool.run(binary, ["ctl", m.socketPath, "clear"], timeout: 20)
