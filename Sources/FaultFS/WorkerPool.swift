@@ -117,7 +117,9 @@ final class WorkerPool: Sendable {
         let deadline = monotonicNanoseconds() + spinNanoseconds
         repeat {
             // A ready device, or an error the next read will report.
-            if Syscall.run({ poll(&descriptor, 1, 0) }) != .success(0) { return }
+            // Matched, not compared: Result's generic == looked up tuple
+            // metadata in the Swift runtime on every turn of this loop.
+            guard case .success(0) = Syscall.run({ poll(&descriptor, 1, 0) }) else { return }
         } while monotonicNanoseconds() < deadline
     }
 }
