@@ -57,12 +57,24 @@ extension FileSystem {
         switch action {
         case .refuse(let code):
             fuse_reply_err(req, code)
+        // A crash and an fsync-fail drop the kernel's pages, which waits
+        // for page locks; a reader holds one while its READ waits in
+        // /dev/fuse, and if every worker waited so, no one would read it.
+        // So they are carried out, and the request answered, on a thread of
+        // their own, and the worker goes back to the device. The caller
+        // still gets its EIO only after the pages are gone.
         case .crash(let plan):
-            powerLoss(plan, insideRequest: true)
-            fuse_reply_err(req, EIO)
+            let pending = PendingRequest(req)
+            BackgroundThread.run { [self] in
+                powerLoss(plan, insideRequest: true)
+                fuse_reply_err(pending.req, EIO)
+            }
         case .dropUnsynced:
-            if let file { dropUnsynced(file) }
-            fuse_reply_err(req, EIO)
+            let pending = PendingRequest(req)
+            BackgroundThread.run { [self] in
+                if let file { dropUnsynced(file) }
+                fuse_reply_err(pending.req, EIO)
+            }
         case .perform, .write, .read:
             preconditionFailure("CallAction.replacesCall said \(action) replaces the call")
         }
@@ -90,4 +102,13 @@ extension FileSystem {
         }
         return true
     }
+}
+
+/// A request answered on another thread than the worker that read it;
+/// libfuse allows a reply from any thread, once.
+struct PendingRequest: @unchecked Sendable {
+    // @unchecked: the request is answered exactly once, by the one thread
+    // it is handed to; nothing else touches it after the hand-over.
+    let req: fuse_req_t
+    init(_ req: fuse_req_t) { self.req = req }
 }

@@ -49,9 +49,9 @@ extension FileSystem {
     /// fsync-fail: the unsynced data of one file is gone, as after Linux
     /// drops dirty pages it could not write back.
     func dropUnsynced(_ inode: Inode) {
-        // The page drop below can wait for a page lock that a reader holds
-        // while its READ waits in /dev/fuse: give up the right to read the
-        // device first, so another worker answers that READ.
+        // Never on a worker (see `answerInstead`): the page drop below can
+        // wait for a page lock that a reader holds while its READ waits in
+        // /dev/fuse. The yield only matters if it is reached from one.
         leader.yield()
         let (actions, pinned) = faults.durability.withLock { state -> ([UndoAction<InodeKey>], [InodeKey: Int32]) in
             let actions = state.log.dropUnsynced(file: inode.key)

@@ -412,16 +412,24 @@ extension FileSystem {
     }
 
     func release(_ req: fuse_req_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
+        var crash: PowerLossPlan? = nil
         if faultsArmed {
             // release cannot fail from the caller's point of view (close has
             // returned already), but it can be delayed, is counted, and can
             // be where a power loss strikes.
-            if case .crash(let plan) = fault(.release, req, inode: OpenFile.from(fi).inode) {
-                powerLoss(plan, insideRequest: true)
-            }
+            if case .crash(let plan) = fault(.release, req, inode: OpenFile.from(fi).inode) { crash = plan }
         }
         OpenFile.release(fi)
-        fuse_reply_err(req, 0)
+        guard let crash else {
+            fuse_reply_err(req, 0)
+            return
+        }
+        // Off the worker, as every crash (see `answerInstead`).
+        let pending = PendingRequest(req)
+        BackgroundThread.run { [self] in
+            powerLoss(crash, insideRequest: true)
+            fuse_reply_err(pending.req, 0)
+        }
     }
 
     func fsync(_ req: fuse_req_t, _ datasync: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>) {
