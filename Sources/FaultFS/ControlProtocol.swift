@@ -223,8 +223,8 @@ public struct ControlReply: Codable, Sendable, Hashable {
     public var killed: [Int32]?
     /// power-loss: named pids that did not exist when the crash fired.
     public var missing: [Int32]?
-    /// arm: handles in the page cache of files a new read rule targets; the
-    /// rule sees only their first read until they are reopened.
+    /// arm: handles opened before the arm that may keep reads, writes or
+    /// flushes from a new rule until they are reopened.
     public var cachedOpen: Int?
 
     /// One armed rule in a `list` reply.

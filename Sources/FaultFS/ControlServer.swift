@@ -17,9 +17,9 @@ import SystemPackage
 ///   kernel's cached pages and names of targeted files are dropped first),
 ///   with `"passthrough_open":N`: handles open in kernel passthrough right
 ///   now, which no rule reaches until they are closed and opened again; and
-///   `"cached_open":N`: handles in the page cache of files a new read rule
-///   targets, whose first read after the arm the rule sees and whose later
-///   reads the cache answers until they are reopened.
+///   `"cached_open":N`: handles opened before the arm that may keep reads,
+///   writes or flushes from a new rule (in the page cache, or without
+///   flush) until they are reopened (`FileSystem.cachedHandles(missedBy:)`).
 /// - `{"op":"list"}` → `{"ok":true,"rules":[{"id","name","fault","path","matched","fired"}]}`
 /// - `{"op":"clear","id":N}` or `{"op":"clear"}` (all) → `{"ok":true,"cleared":N}`
 /// - `{"op":"power-loss","metadata":false,"keep":0.0,"kill":[pids]}` →
@@ -210,7 +210,7 @@ final class ControlServer: Sendable {
             let plan = try Plan.parse(yaml: text, file: file ?? "control request")
             reply.ids = try fs.arm(plan).map(\.rawValue)
             reply.passthroughOpen = fs.passthrough.active.load(ordering: .relaxed)
-            reply.cachedOpen = fs.cachedHandles(readBy: plan)
+            reply.cachedOpen = fs.cachedHandles(missedBy: plan)
         case .list:
             reply.rules = engine.rules().map { status in
                 ControlReply.Rule(id: status.id.rawValue, name: status.name, fault: status.rule.fault.kind.rawValue,

@@ -11,9 +11,10 @@ import SystemCalls
 ///
 /// Lock order, outermost first; a lock is only ever taken while holding
 /// locks above it in this list, never below:
-/// 1. `CrashGate.victims`, alone, or inside the rwlock's shared hold (a
-///    crash sets it just before it takes the rwlock exclusively);
-/// 2. `CrashGate`'s rwlock (shared by a write, exclusive by a crash's undo);
+/// 1. `CrashGate`'s rwlock (shared by a write, exclusive by a crash's undo);
+/// 2. `CrashGate.victims`, inside the rwlock's shared hold (a write asks
+///    whether its caller died), or alone (a crash sets it just before it
+///    takes the rwlock exclusively), never around the rwlock;
 /// 3. `durability`, inside the rwlock or alone; nothing else is taken
 ///    inside it (a directory's path is read before it is taken);
 /// 4. `InodeTable.nodes`, inside the rwlock (a crash's undo finds files)

@@ -18,21 +18,27 @@ extension FileSystem {
         return ids
     }
 
-    /// How many handles open in the page cache belong to files that a read
-    /// rule of `plan` targets. Arming dropped their pages, so such a rule
-    /// sees the first read through each of them (as one readahead request),
-    /// and the cache answers later ones until the handle is closed and the
-    /// file opened again, when it opens with direct I/O. A harness that arms
-    /// before its program opens the files sees 0.
-    func cachedHandles(readBy plan: Plan) -> Int {
-        let globs = plan.rules.filter { $0.effectiveOperations.contains(.read) }.map(\.path)
-        guard !globs.isEmpty else { return 0 }
+    /// How many open handles may keep calls of theirs from a rule of `plan`,
+    /// because they were opened before it: handles in the page cache of
+    /// files a rule acting on reads, writes or flushes targets (the rule sees
+    /// the page cache's misses, with the kernel's offsets and counts, not
+    /// the program's reads, and a flush only if the handle sends it), and
+    /// direct-I/O handles opened without flush of files a flush rule
+    /// targets. Either kind is served as the rules say once it is closed
+    /// and the file opened again. A harness that arms before its program
+    /// opens the files sees 0. It counts a read-only handle for a write
+    /// rule too: "may", not "will".
+    func cachedHandles(missedBy plan: Plan) -> Int {
+        let rules = plan.rules.map { (glob: $0.path, operations: $0.effectiveOperations) }
+        guard rules.contains(where: { $0.operations.observesData }) else { return 0 }
         var count = 0
         for inode in inodes.snapshot() {
-            let cached = inode.openModes.withLock { $0.cached }
-            guard cached > 0 else { continue }
+            let (cached, unflushed) = inode.openModes.withLock { ($0.cached, $0.unflushed) }
+            guard cached > 0 || unflushed > 0 else { continue }
             let path = path(of: inode)
-            if globs.contains(where: { $0.matches(path) }) { count += cached }
+            let acting = rules.filter { $0.glob.matches(path) }.reduce(into: OperationSet()) { $0.formUnion($1.operations) }
+            if acting.observesData { count += cached }
+            if acting.contains(.flush) { count += unflushed }
         }
         return count
     }

@@ -204,7 +204,10 @@ final class FileSystem: Sendable {
                 return (.passthrough, id)
             }
             configureOpen(fi, observesData: acting.observesData)
-            if fi.pointee.direct_io != 0 { return (.direct, 0) }
+            if fi.pointee.direct_io != 0 {
+                if fi.pointee.noflush != 0 { modes.unflushed += 1 }
+                return (.direct, 0)
+            }
             modes.cached += 1
             return (.cached, 0)
         }
@@ -216,7 +219,8 @@ final class FileSystem: Sendable {
             passthrough.active.add(1, ordering: .relaxed)
             passthrough.prepareOpenReply(backingID: backingID)
         }
-        return OpenFile(fd: fd, inode: inode, flags: flags, mode: mode, passthrough: passthrough)
+        return OpenFile(fd: fd, inode: inode, flags: flags, mode: mode,
+                        unflushed: mode == .direct && fi.pointee.noflush != 0, passthrough: passthrough)
     }
 
     /// Chooses the kernel caching for a handle that is not in passthrough.

@@ -101,14 +101,18 @@ final class Inode: @unchecked Sendable {
 struct OpenModes: Sendable {
     var cached = 0
     var passthrough = 0
+    /// Direct-I/O handles opened with `noflush` (write-only opens of files
+    /// no rule targets): the kernel sends no flush for them.
+    var unflushed = 0
     /// The backing file registered for this inode while `passthrough > 0`.
     var backingID: Int32 = 0
 
     /// Uncounts a released handle; returns the backing file to unregister
     /// when it was the last one in passthrough.
-    mutating func release(_ mode: OpenFile.Mode) -> Int32? {
+    mutating func release(_ mode: OpenFile.Mode, unflushed wasUnflushed: Bool) -> Int32? {
         switch mode {
         case .direct:
+            if wasUnflushed { unflushed -= 1 }
             return nil
         case .cached:
             cached -= 1

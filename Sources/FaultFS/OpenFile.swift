@@ -14,6 +14,9 @@ final class OpenFile: Sendable {
     let inode: Inode
     let appends: Bool
     let mode: Mode
+    /// A direct-I/O handle the kernel sends no flush for (counted in
+    /// `inode.openModes.unflushed`).
+    let unflushed: Bool
     /// Where a passthrough open gives its backing file back.
     private let passthrough: Passthrough
 
@@ -33,18 +36,19 @@ final class OpenFile: Sendable {
     var directIO: Bool { mode == .direct }
 
     /// A handle whose mode is already counted in `inode.openModes`.
-    init(fd: Int32, inode: Inode, flags: Int32, mode: Mode, passthrough: Passthrough) {
+    init(fd: Int32, inode: Inode, flags: Int32, mode: Mode, unflushed: Bool = false, passthrough: Passthrough) {
         self.fd = fd
         self.inode = inode
         self.appends = flags & O_APPEND != 0
         self.mode = mode
+        self.unflushed = unflushed
         self.passthrough = passthrough
     }
 
     /// Runs after the kernel released the handle (or never got it), so the
     /// count it lowers never drops below the kernel's.
     deinit {
-        if mode != .direct, let unused = inode.openModes.withLock({ $0.release(mode) }) {
+        if mode != .direct || unflushed, let unused = inode.openModes.withLock({ $0.release(mode, unflushed: unflushed) }) {
             passthrough.unregister(unused)
         }
         if mode == .passthrough { passthrough.active.subtract(1, ordering: .relaxed) }

@@ -216,28 +216,36 @@ extension MountTests {
             }
         }
 
-        /// A handle opened in the page cache before a read rule is armed
-        /// keeps its mode: the rule sees its first read after the arm (the
-        /// pages were dropped), and the cache answers later ones. `arm`
-        /// reports such handles, as it reports passthrough ones; a handle
-        /// opened after the arm is direct, and the rule sees every read.
-        @Test("arm reports cached handles of files a new read rule targets; a handle opened after the arm sees every read")
+        /// A handle opened before a rule keeps its mode: in the page cache
+        /// (an untargeted file's), the rule sees only what the cache passes
+        /// on; opened without flush (an untargeted write-only handle), no
+        /// flush. `arm` reports such handles, as it reports passthrough ones;
+        /// a handle opened after the arm is served as the rules say.
+        @Test("arm reports handles opened before it that may keep reads, writes or flushes from a new rule; a handle opened after sees every read")
         func cachedHandlesReportedOnArm() throws {
-            _ = try withFaultMount(setup: { b in try T.put(b, "f", "aaaa-old"); try T.put(b, "g", "aaaa-old") }) { m in
+            _ = try withFaultMount(setup: { b in for n in ["f", "g", "h", "k", "w"] { try T.put(b, n, "aaaa-old") } }) { m in
                 let got = try T.child("""
                     p, sock = sys.argv[1], sys.argv[2]
+                    def arm(plan): return ctl(sock, {"op": "arm", "plan": plan})["cached_open"]
                     old = os.open(p + "/f", os.O_RDONLY)
                     os.pread(old, 64, 0)
                     other = os.open(p + "/g", os.O_RDONLY)
-                    writes = ctl(sock, {"op": "arm", "plan": "rules:\\n  - {name: w, fault: errno, errno: EIO, ops: [write], path: f}\\n"})
-                    reads = ctl(sock, {"op": "arm", "plan": "rules:\\n  - {name: f2, fault: errno, errno: EIO, ops: [read], path: f, nth: 2}\\n  - {name: g2, fault: errno, errno: EIO, ops: [read], path: g, nth: 2}\\n"})
+                    untouched = os.open(p + "/h", os.O_RDONLY)
+                    both = os.open(p + "/k", os.O_RDWR)
+                    writer = os.open(p + "/w", os.O_WRONLY)
+                    counts = [
+                        arm("rules:\\n  - {name: f2, fault: errno, errno: EIO, ops: [read], path: f, nth: 2}\\n  - {name: g2, fault: errno, errno: EIO, ops: [read], path: g, nth: 2}\\n"),
+                        arm("rules:\\n  - {name: lost, fault: lost-write, path: k}\\n"),
+                        arm("rules:\\n  - {name: fl, fault: errno, errno: EIO, ops: [flush], path: w}\\n"),
+                        arm("rules:\\n  - {name: st, fault: errno, errno: EIO, ops: [getattr], path: h}\\n"),
+                    ]
                     os.close(other)
                     new = os.open(p + "/g", os.O_RDONLY)
-                    print(json.dumps({"cached": [writes["cached_open"], reads["cached_open"]],
-                                      "new": [call(lambda: os.pread(new, 64, 0)) for _ in range(2)]}))
+                    print(json.dumps({"cached": counts, "new": [call(lambda: os.pread(new, 64, 0)) for _ in range(2)]}))
                     """, [m.mountPoint, m.socketPath])
                 let data = T.hex(Array("aaaa-old".utf8))
-                #expect((got["cached"] as? [Int]) == [0, 2], "a write rule reaches every write; both read-only handles are reported for the read rules")
+                #expect((got["cached"] as? [Int]) == [2, 1, 1, 0],
+                        "the read rules' two read-only handles (not h's); k's handle for the lost write; w's flushless writer; none for a getattr rule")
                 #expect(try T.strings(got, "new") == [data, "EIO"], "opened after the arm: every read reaches the rule")
             }
         }

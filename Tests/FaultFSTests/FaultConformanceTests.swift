@@ -660,14 +660,16 @@ extension MountTests {
                     os.pwrite(fd, b"new-data", 0)
                     before = os.pread(fd, 64, 0).decode()
                     os.close(fd)
-                    # The kernel sends release after close() has returned.
+                    # The kernel sends release after close() has returned. Watch
+                    # the backing file, so no other open makes a release of its own.
                     deadline = time.time() + 10
-                    while True:
-                        with open(p + "/data", "rb") as f: after = f.read().decode()
-                        if after == "old-data" or time.time() > deadline: break
+                    while time.time() < deadline:
+                        with open(sys.argv[2], "rb") as f:
+                            if f.read() == b"old-data": break
                         time.sleep(0.01)
+                    with open(p + "/data", "rb") as f: after = f.read().decode()
                     print(json.dumps({"r": [before, after]}))
-                    """, [m.mountPoint])
+                    """, [m.mountPoint, m.backingPath("data")])
                 #expect(try T.strings(got, "r") == ["new-data", "old-data"], "the unsynced write is undone once the file is closed")
             }
             T.expectSame(run.backing["data"], Array("old-data".utf8))
