@@ -378,7 +378,10 @@ extension FileSystem {
         }
         let privileged = UInt32(Glibc.S_ISUID | Glibc.S_ISGID)
         guard mode.bits & privileged != 0 else { return }
-        let inGroup = ctx.gid == mode.group || callerGroups(req).contains(mode.group)
+        // Groups that cannot be read count as no match: clearing a bit the
+        // kernel would keep costs a permission; keeping one it would clear
+        // leaves a set-group-ID file changed by someone outside its group.
+        let inGroup = ctx.gid == mode.group || (callerGroups(req)?.contains(mode.group) ?? false)
         let kept = Self.bitsAfterUnprivilegedWrite(mode.bits, writerInFileGroup: inGroup)
         guard kept != mode.bits else { return }
         _ = Syscall.run { fchmod(file.fd, mode_t(kept)) }

@@ -130,15 +130,18 @@ final class FileSystem: Sendable {
 
     // MARK: - Acting as the caller
 
-    /// The caller's supplementary groups (read from /proc by libfuse).
-    func callerGroups(_ req: fuse_req_t) -> [gid_t] {
+    /// The caller's supplementary groups (read from /proc by libfuse), or
+    /// nil if libfuse could not read them (a caller in another pid
+    /// namespace, /proc unreadable).
+    func callerGroups(_ req: fuse_req_t) -> [gid_t]? {
         var groups = [gid_t](repeating: 0, count: 64)
         var count = fuse_req_getgroups(req, Int32(groups.count), &groups)
         if count > groups.count {
             groups = [gid_t](repeating: 0, count: Int(count))
             count = fuse_req_getgroups(req, Int32(groups.count), &groups)
         }
-        return Array(groups.prefix(max(0, min(Int(count), groups.count))))
+        guard count >= 0 else { return nil }
+        return Array(groups.prefix(min(Int(count), groups.count)))
     }
 
     /// Runs `body` with this thread's filesystem credentials set to the
@@ -152,7 +155,7 @@ final class FileSystem: Sendable {
     func asCaller<T>(_ req: fuse_req_t, _ body: () -> Result<T, Errno>) -> Result<T, Errno> {
         let ctx = fuse_req_ctx(req)!.pointee
         if ctx.uid == ownUID && ctx.gid == ownGID { return body() }
-        let groups = callerGroups(req)
+        let groups = callerGroups(req) ?? []
         let groupCount = groups.count
         defer {
             // The user id first: going back to root restores the
