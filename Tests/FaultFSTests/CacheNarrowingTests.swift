@@ -94,107 +94,86 @@ extension MountTests {
             }
         }
 
-        /// Issue 11, point 5: the permission bits are cached per inode, so a
-        /// direct-I/O write need not fstat the file; every chmod must make
-        /// the next write look again. Run natively beside the mount: the
-        /// kernel clears set-user-ID on a write by anyone but root.
-        @Test("a write by the file's (unprivileged) owner clears set-user-ID through a write-targeted file, however often it is set again")
-        func privilegeBitsAfterChmod() throws {
-            let scratch = try TemporaryDirectory("setuid-native")
+        /// Runs `modes`, the body of a Python function of `path` that returns
+        /// a list, on a file of a write-targeted mount (direct I/O, so the
+        /// daemon clears the privilege bits) and on a native file beside it.
+        /// In it, `write_as_nobody(path, groups=[])` writes one byte as uid
+        /// and gid 65534, and `bits(path)` is the permission bits in octal.
+        private func nativeAndMounted(_ label: String, _ modes: String) throws -> (native: [String], mount: [String]) {
+            let scratch = try TemporaryDirectory(label)
             defer { try? scratch.remove() }
-            _ = try withFaultMount(plan: Self.writesOnly, setup: { b in try T.put(b, "f", "data") }) { m in
+            return try withFaultMount(plan: Self.writesOnly, setup: { b in try T.put(b, "f", "data") }) { m in
                 let got = try T.child("""
-                    def write_as_owner(path):
+                    import struct
+                    def write_as_nobody(path, groups=[]):
                         pid = os.fork()
                         if pid == 0:
-                            os.setgid(65534); os.setuid(65534)
-                            fd = os.open(path, os.O_WRONLY)
-                            os.write(fd, b"x")
-                            os.close(fd)
-                            os._exit(0)
+                            os.setgroups(groups); os.setgid(65534); os.setuid(65534)
+                            fd = os.open(path, os.O_WRONLY); os.write(fd, b"x"); os.close(fd); os._exit(0)
                         os.waitpid(pid, 0)
+                    def bits(path): return oct(os.stat(path).st_mode & 0o7777)
                     def modes(path):
-                        os.chown(path, 65534, 65534)
-                        seen = []
-                        for _ in range(3):
-                            # First a write that finds no bit to clear, then one that does.
-                            os.chmod(path, 0o766)
-                            write_as_owner(path)
-                            os.chmod(path, 0o4766)
-                            write_as_owner(path)
-                            seen.append(oct(os.stat(path).st_mode & 0o7777))
-                        return seen
+                    \(modes)
                     with open(sys.argv[2], "w") as f: f.write("data")
                     print(json.dumps({"mount": modes(sys.argv[1] + "/f"), "native": modes(sys.argv[2])}))
                     """, [m.mountPoint, scratch.path("f")])
-                let native = try T.strings(got, "native")
-                #expect(native == ["0o766", "0o766", "0o766"], "the kernel's own behaviour")
-                #expect(try T.strings(got, "mount") == native)
-            }
+                return (try T.strings(got, "native"), try T.strings(got, "mount"))
+            }.value
+        }
+
+        /// Issue 11, point 5: the permission bits are cached per inode, so a
+        /// direct-I/O write need not fstat the file; every chmod must make
+        /// the next write look again. The kernel clears set-user-ID on a
+        /// write by anyone but root.
+        @Test("a write by the file's (unprivileged) owner clears set-user-ID through a write-targeted file, however often it is set again")
+        func privilegeBitsAfterChmod() throws {
+            let (native, mount) = try nativeAndMounted("setuid-native", """
+                    os.chown(path, 65534, 65534)
+                    seen = []
+                    for _ in range(3):
+                        # First a write that finds no bit to clear, then one that does.
+                        os.chmod(path, 0o766); write_as_nobody(path)
+                        os.chmod(path, 0o4766); write_as_nobody(path)
+                        seen.append(bits(path))
+                    return seen
+                """)
+            #expect(native == ["0o766", "0o766", "0o766"], "the kernel's own behaviour")
+            #expect(mount == native)
         }
 
         /// Linux 6.2 and later clear set-group-ID on a write by a caller who
         /// is not in the file's group, even without group execute.
         @Test("a write by a caller outside the file's group clears set-group-ID without group execute, as natively")
         func setgidWriterOutsideGroup() throws {
-            let scratch = try TemporaryDirectory("sgid-native")
-            defer { try? scratch.remove() }
-            _ = try withFaultMount(plan: Self.writesOnly, setup: { b in try T.put(b, "f", "data") }) { m in
-                let got = try T.child("""
-                    def write_as_nobody(path, groups):
-                        pid = os.fork()
-                        if pid == 0:
-                            os.setgroups(groups); os.setgid(65534); os.setuid(65534)
-                            fd = os.open(path, os.O_WRONLY); os.write(fd, b"x"); os.close(fd); os._exit(0)
-                        os.waitpid(pid, 0)
-                    def modes(path):
-                        seen = []
-                        # Outside the group; its own group; a supplementary group.
-                        for group, groups in ((0, []), (65534, []), (100, [100])):
-                            os.chown(path, 65534, group); os.chmod(path, 0o2666)
-                            write_as_nobody(path, groups)
-                            seen.append(oct(os.stat(path).st_mode & 0o7777))
-                        return seen
-                    with open(sys.argv[2], "w") as f: f.write("data")
-                    print(json.dumps({"mount": modes(sys.argv[1] + "/f"), "native": modes(sys.argv[2])}))
-                    """, [m.mountPoint, scratch.path("f")])
-                let native = try T.strings(got, "native")
-                #expect(native == ["0o666", "0o2666", "0o2666"], "outside the group the bit goes; in it, by gid or a supplementary group, it stays")
-                #expect(try T.strings(got, "mount") == native)
-            }
+            let (native, mount) = try nativeAndMounted("sgid-native", """
+                    seen = []
+                    # Outside the group; its own group; a supplementary group.
+                    for group, groups in ((0, []), (65534, []), (100, [100])):
+                        os.chown(path, 65534, group); os.chmod(path, 0o2666)
+                        write_as_nobody(path, groups)
+                        seen.append(bits(path))
+                    return seen
+                """)
+            #expect(native == ["0o666", "0o2666", "0o2666"], "outside the group the bit goes; in it, by gid or a supplementary group, it stays")
+            #expect(mount == native)
         }
 
         /// A POSIX access ACL changes the group permission bits, so setxattr
         /// must make the next write look at them again.
         @Test("an ACL that adds group execute makes the next write clear set-group-ID, as natively")
         func aclAddsGroupExecute() throws {
-            let scratch = try TemporaryDirectory("acl-native")
-            defer { try? scratch.remove() }
-            _ = try withFaultMount(plan: Self.writesOnly, setup: { b in try T.put(b, "f", "data") }) { m in
-                let got = try T.child("""
-                    import struct
-                    def write_as_owner(path):
-                        pid = os.fork()
-                        if pid == 0:
-                            os.setgroups([]); os.setgid(65534); os.setuid(65534)
-                            fd = os.open(path, os.O_WRONLY); os.write(fd, b"x"); os.close(fd); os._exit(0)
-                        os.waitpid(pid, 0)
+            let (native, mount) = try nativeAndMounted("acl-native", """
                     U = 0xFFFFFFFF   # user::rwx user:0:r-- group::rw- mask::rwx other::r--
                     blob = struct.pack("<I", 2) + b"".join(struct.pack("<HHI", t, p, i) for t, p, i in
                            [(0x01, 7, U), (0x02, 4, 0), (0x04, 6, U), (0x10, 7, U), (0x20, 4, U)])
-                    def modes(path):
-                        os.chown(path, 65534, 65534); os.chmod(path, 0o2764); seen = []
-                        write_as_owner(path); seen.append(oct(os.stat(path).st_mode & 0o7777))
-                        os.setxattr(path, "system.posix_acl_access", blob); seen.append(oct(os.stat(path).st_mode & 0o7777))
-                        write_as_owner(path); seen.append(oct(os.stat(path).st_mode & 0o7777))
-                        return seen
-                    with open(sys.argv[2], "w") as f: f.write("data")
-                    print(json.dumps({"mount": modes(sys.argv[1] + "/f"), "native": modes(sys.argv[2])}))
-                    """, [m.mountPoint, scratch.path("f")])
-                let native = try T.strings(got, "native")
-                #expect(native == ["0o2764", "0o2774", "0o774"])
-                #expect(try T.strings(got, "mount") == native)
-            }
+                    os.chown(path, 65534, 65534); os.chmod(path, 0o2764)
+                    write_as_nobody(path); seen = [bits(path)]
+                    os.setxattr(path, "system.posix_acl_access", blob); seen.append(bits(path))
+                    write_as_nobody(path); seen.append(bits(path))
+                    return seen
+                """)
+            #expect(native == ["0o2764", "0o2774", "0o774"])
+            #expect(mount == native)
         }
 
         /// A lost write reports success, so it clears set-user-ID as a
