@@ -9,9 +9,6 @@ extension FileSystem {
         faults.verdicts.operations(of: inode) { path(of: inode) }
     }
 
-    /// Whether any armed rule can act on this inode at all.
-    func mayBeTargeted(_ inode: Inode) -> Bool { !targetOperations(inode).isEmpty }
-
     /// The operations armed rules may act on for a name in directory `dir`
     /// or below. When empty, a call that names a child skips the engine,
     /// and with 100 idle rules, creating and removing small files builds no
