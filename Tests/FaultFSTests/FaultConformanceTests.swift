@@ -775,9 +775,12 @@ extension MountTests {
         /// whole mount within seconds once every worker waited so (4 files,
         /// the default 2 workers). If it hangs, the connection is aborted
         /// through fusectl, so the test fails instead of hanging.
-        @Test("fsync-fail on files being read concurrently never hangs the mount", .timeLimit(.minutes(2)))
-        func fsyncFailBesideReaders() throws {
-            let plan = "rules:\n  - {name: ff, fault: fsync-fail, path: \"f*\"}\n"
+        /// A power loss inside a request drops every page the same way.
+        @Test("fsync-fail or power loss on files being read concurrently never hangs the mount", .timeLimit(.minutes(2)),
+              arguments: ["{name: ff, fault: fsync-fail, path: \"f*\"}",
+                          "{name: pl, fault: power-loss, kill-caller: false, path: \"f*\"}"])
+        func crashBesideReaders(_ rule: String) throws {
+            let plan = "rules:\n  - \(rule)\n"
             _ = try withFaultMount(plan: plan, setup: { b in
                 for i in 0..<4 { try T.put(b, "f\(i)", T.pattern(262_144, salt: i)) }
             }) { m in
@@ -819,7 +822,7 @@ extension MountTests {
                         for pid in left: os.waitpid(pid, 0)
                     print(json.dumps({"r": "hung" if left else "ok"}))
                     """, [m.mountPoint], timeout: 60)
-                #expect(got["r"] as? String == "ok", "the mount hung: fsync-fail's page drop waited on a worker")
+                #expect(got["r"] as? String == "ok", "the mount hung: the crash's page drop waited on a worker")
             }
         }
 
