@@ -15,6 +15,25 @@ extension FileSystem {
         }
     }
 
+    /// Whether the kernel may hold pages of this file that a direct-I/O
+    /// write just passed by: while a handle of it in the page cache is
+    /// open. Once none is, the next one to open drops every page (it is
+    /// opened without keep_cache, see `configureOpen`). Asked after the
+    /// write is stored, so a handle counted later opens after it. One
+    /// uncontended lock.
+    @inline(__always)
+    func pagesMayBeCached(_ inode: Inode) -> Bool {
+        inode.openModes.withLock { $0.cached } > 0
+    }
+
+    /// Drops the kernel's cached pages of a byte range of one inode, and its
+    /// attributes. Waits for the locks of pages being read, so never on a
+    /// FUSE worker.
+    func dropPages(of inode: Inode, offset: Int, length: Int) {
+        guard let se = faults.sessionPointer else { return }
+        _ = fuse_lowlevel_notify_inval_inode(se, inodes.nodeid(of: inode), offset, max(length, 1))
+    }
+
     /// Drops the kernel's cached pages and attributes of every inode.
     func invalidatePages() {
         guard let se = faults.sessionPointer else { return }

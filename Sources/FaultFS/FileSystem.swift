@@ -206,7 +206,7 @@ final class FileSystem: Sendable {
                 modes.backingID = id
                 return (.passthrough, id)
             }
-            configureOpen(fi, observesData: acting.observesData)
+            configureOpen(fi, acting: acting)
             if fi.pointee.direct_io != 0 {
                 if fi.pointee.noflush != 0 { modes.unflushed += 1 }
                 return (.direct, 0)
@@ -228,26 +228,38 @@ final class FileSystem: Sendable {
 
     /// Chooses the kernel caching for a handle that is not in passthrough.
     ///
-    /// A file on which a rule acts on reads, writes or flushes is opened
-    /// with direct I/O and no flush shortcut: every read and write reaches
-    /// the engine with the caller's exact offset and count, no page holds
-    /// bytes a torn or lost write did not store, and close reports flush
-    /// errors. A file whose rules act on nothing the page cache answers
+    /// A handle through which a rule could see a read, write or flush that
+    /// the page cache would answer or change is opened with direct I/O and
+    /// no flush shortcut: every such call reaches the engine with the
+    /// caller's exact offset and count, no page holds bytes a torn or lost
+    /// write did not store, and close reports flush errors.
+    ///
+    /// A read-only handle of a file whose rules act on writes or flushes but
+    /// not reads is cached: it cannot write, and no rule acts on its reads.
+    /// It still never shows a byte the backing file does not hold: a
+    /// direct-I/O write through another handle drops the pages it wrote
+    /// before the writer hears back (`write`), and a flush rule keeps its
+    /// flush. A file whose rules act on nothing the page cache answers
     /// (fsync, metadata) is cached as an untargeted one.
-    func configureOpen(_ fi: UnsafeMutablePointer<fuse_file_info>, observesData: Bool) {
-        if observesData {
+    func configureOpen(_ fi: UnsafeMutablePointer<fuse_file_info>, acting: OperationSet) {
+        let access = fi.pointee.flags & O_ACCMODE
+        let readsOnly = access == O_RDONLY && !acting.contains(.read)
+        if acting.observesData && !readsOnly {
             fi.pointee.direct_io = 1
             return
         }
-        let access = fi.pointee.flags & O_ACCMODE
         if access == O_WRONLY && cache.directIOForWriteOnly {
             // A writer that never reads gains nothing from the page cache,
             // and skipping it roughly halves the copies per write.
             fi.pointee.direct_io = 1
-        } else if cache.keepCache {
+        } else if cache.keepCache && !acting.observesData {
+            // Not for a read-only handle of a write-targeted file: `write`
+            // drops pages only while such a handle is open, so pages read
+            // before may be stale, and the kernel drops them when a handle
+            // without keep_cache opens.
             fi.pointee.keep_cache = 1
         }
-        if cache.noFlush { fi.pointee.noflush = 1 }
+        if cache.noFlush && !acting.contains(.flush) { fi.pointee.noflush = 1 }
     }
 }
 

@@ -229,5 +229,40 @@ extension MountTests {
                 #expect(try T.strings(got, "new") == [data, "EIO"], "opened after the arm: every read reaches the rule")
             }
         }
+
+        /// A read-only descriptor of a file whose rules act only on writes
+        /// reads through the page cache (random reads are as fast as on an
+        /// untargeted file), yet never shows a byte the backing file does not
+        /// hold: a direct-I/O write through another descriptor drops the
+        /// pages it passed by, a torn one's included. A read rule armed while
+        /// it is open is reported as missing some of its reads
+        /// (`cached_open`), and a descriptor opened after it is served
+        /// exactly: an `nth: 2` rule damages its second read, not its first.
+        @Test("a read-only descriptor of a write-targeted file is cached and sees a torn write's stored bytes; a read rule armed later reports it")
+        func readOnlyHandleOfWriteTargetedFile() throws {
+            let plan = "rules:\n  - {name: torn, fault: torn-write, block: 2, path: f, nth: 1}\n"
+            _ = try withFaultMount(plan: plan, setup: { b in try T.put(b, "f", "aaaa-old") }) { m in
+                let got = try T.child("""
+                    p, sock, bf = sys.argv[1], sys.argv[2], sys.argv[3]
+                    ro = os.open(p + "/f", os.O_RDONLY)
+                    first = os.pread(ro, 64, 0).decode()
+                    with open(bf, "r+b") as f: f.write(b"bbbb")
+                    cached = os.pread(ro, 64, 0).decode()
+                    rw = os.open(p + "/f", os.O_RDWR)
+                    reported = os.pwrite(rw, b"cccc", 0)
+                    after = os.pread(ro, 64, 0).decode()
+                    with open(bf, "rb") as f: backing = f.read().decode()
+                    reply = ctl(sock, {"op": "arm", "plan": "rules:\\n  - {name: zeros, fault: corrupt-read, mode: zero, path: f, nth: 2}\\n"})
+                    fresh = os.open(p + "/f", os.O_RDONLY)
+                    reads = [os.pread(fresh, 64, 0).hex() for _ in range(2)]
+                    print(json.dumps({"r": [first, cached, str(reported), after, backing,
+                                            str(reply["ok"]), str(reply.get("cached_open"))] + reads}))
+                    """, [m.mountPoint, m.socketPath, m.backingPath("f")])
+                let zeros = T.hex([UInt8](repeating: 0, count: 8))
+                #expect(try T.strings(got, "r") == ["aaaa-old", "aaaa-old", "4", "ccbb-old", "ccbb-old", "True", "1",
+                                                    T.hex(Array("ccbb-old".utf8)), zeros],
+                        "cached first (the backing changed behind the mount), then the torn write's two bytes as stored, then the read rule")
+            }
+        }
     }
 }
