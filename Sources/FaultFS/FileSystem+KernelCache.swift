@@ -15,15 +15,20 @@ extension FileSystem {
         }
     }
 
-    /// Whether the kernel may hold pages of this file that a direct-I/O
-    /// write just passed by: while a handle of it in the page cache is
-    /// open. Once none is, the next one to open drops every page (it is
-    /// opened without keep_cache, see `configureOpen`). Asked after the
-    /// write is stored, so a handle counted later opens after it. One
-    /// uncontended lock.
+    /// Whether a direct-I/O write just stored must drop pages the kernel
+    /// holds for handles in the page cache: yes while one is open. If none
+    /// is, pages read before may still be in memory, so the next such
+    /// handle opens without keep_cache, which drops them all
+    /// (`configureOpen`). Asked after the write is stored and under the
+    /// lock that counts handles, so an open either comes after and finds
+    /// the mark, or came before and is counted. One uncontended lock.
     @inline(__always)
-    func pagesMayBeCached(_ inode: Inode) -> Bool {
-        inode.openModes.withLock { $0.cached } > 0
+    func writeMustDropPages(_ inode: Inode) -> Bool {
+        inode.openModes.withLock { modes in
+            if modes.cached > 0 { return true }
+            modes.writtenPastCache = true
+            return false
+        }
     }
 
     /// Drops the kernel's cached pages of a byte range of one inode, and its

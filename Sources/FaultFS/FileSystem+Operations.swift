@@ -345,7 +345,7 @@ extension FileSystem {
         // even a lost one that stored none.
         if file.directIO, case .success(let n) = result, (claimsAll ? size : n) > 0 { dropPrivilegeBits(file, req) }
         let claimed = claimsAll ? size : nil
-        if file.directIO, size > 0, pagesMayBeCached(file.inode) {
+        if file.directIO, size > 0, writeMustDropPages(file.inode) {
             // Read-only handles of this file read through the page cache
             // (see `configureOpen`), so the pages this write passed by are
             // dropped before the writer hears back: no reader sees a byte

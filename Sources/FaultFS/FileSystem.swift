@@ -206,12 +206,14 @@ final class FileSystem: Sendable {
                 modes.backingID = id
                 return (.passthrough, id)
             }
-            configureOpen(fi, acting: acting)
+            configureOpen(fi, acting: acting, pagesMayBeStale: modes.writtenPastCache)
             if fi.pointee.direct_io != 0 {
                 if fi.pointee.noflush != 0 { modes.unflushed += 1 }
                 return (.direct, 0)
             }
             modes.cached += 1
+            // Opened without keep_cache, the kernel drops every page.
+            if fi.pointee.keep_cache == 0 { modes.writtenPastCache = false }
             return (.cached, 0)
         }
         if mode == .passthrough {
@@ -241,7 +243,11 @@ final class FileSystem: Sendable {
     /// before the writer hears back (`write`), and a flush rule keeps its
     /// flush. A file whose rules act on nothing the page cache answers
     /// (fsync, metadata) is cached as an untargeted one.
-    func configureOpen(_ fi: UnsafeMutablePointer<fuse_file_info>, acting: OperationSet) {
+    ///
+    /// A cached handle keeps the pages earlier handles read (keep_cache)
+    /// unless `pagesMayBeStale`: a direct-I/O write came while no cached
+    /// handle was open to have its pages dropped.
+    func configureOpen(_ fi: UnsafeMutablePointer<fuse_file_info>, acting: OperationSet, pagesMayBeStale: Bool) {
         let access = fi.pointee.flags & O_ACCMODE
         let readsOnly = access == O_RDONLY && !acting.contains(.read)
         if acting.observesData && !readsOnly {
@@ -252,11 +258,7 @@ final class FileSystem: Sendable {
             // A writer that never reads gains nothing from the page cache,
             // and skipping it roughly halves the copies per write.
             fi.pointee.direct_io = 1
-        } else if cache.keepCache && !acting.observesData {
-            // Not for a read-only handle of a write-targeted file: `write`
-            // drops pages only while such a handle is open, so pages read
-            // before may be stale, and the kernel drops them when a handle
-            // without keep_cache opens.
+        } else if cache.keepCache && !pagesMayBeStale {
             fi.pointee.keep_cache = 1
         }
         if cache.noFlush && !acting.contains(.flush) { fi.pointee.noflush = 1 }

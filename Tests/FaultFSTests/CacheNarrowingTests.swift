@@ -264,5 +264,30 @@ extension MountTests {
                         "cached first (the backing changed behind the mount), then the torn write's two bytes as stored, then the read rule")
             }
         }
+
+        /// Read-only descriptors of a write-targeted file keep the pages that
+        /// earlier ones read (keep_cache), except after a direct-I/O write
+        /// that came while none was open to have its pages dropped. The
+        /// kernel's own check (auto_inval_data: the mtime or size moved) does
+        /// not see a rewrite of the same size whose mtime is then set back,
+        /// as `cp -p`, `tar -x` or `touch -r` do; a reopened descriptor then
+        /// read the old bytes.
+        @Test("a read-only descriptor opened after a rewrite (same size, mtime set back) reads the new bytes")
+        func reopenAfterUncachedWrite() throws {
+            _ = try withFaultMount(plan: Self.writesOnly, setup: { b in try T.put(b, "f", "aaaa") }) { m in
+                let got = try T.child("""
+                    p = sys.argv[1] + "/f"
+                    def read():
+                        r = os.open(p, os.O_RDONLY); seen = os.pread(r, 64, 0).decode(); os.close(r)
+                        return seen
+                    first = read()
+                    old = os.stat(p)
+                    w = os.open(p, os.O_WRONLY); os.pwrite(w, b"bbbb", 0); os.close(w)
+                    os.utime(p, ns=(old.st_atime_ns, old.st_mtime_ns))
+                    print(json.dumps({"r": [first, read()]}))
+                    """, [m.mountPoint])
+                #expect(try T.strings(got, "r") == ["aaaa", "bbbb"])
+            }
+        }
     }
 }
