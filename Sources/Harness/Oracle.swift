@@ -50,6 +50,13 @@ struct Oracle {
         if let signal = evidence.signal {
             return Verdict(outcome: .crash, reason: "printed a claim but then died on signal \(signal).")
         }
+        // The contract (docs/TASKS.md): exit status 0 whenever a claim was
+        // printed. A program that prints its claim and then fails (an
+        // exception on the way out, a failed flush at exit) did not finish
+        // the way it says, whatever the state.
+        if let code = evidence.exitCode, code != 0 {
+            return Verdict(outcome: .crash, reason: "printed a claim but then exited with code \(code); a claim comes with exit status 0.")
+        }
         switch claim.status {
         case .success:
             if correct.isEmpty { return Verdict(outcome: .success, reason: "claimed success, and the state is correct.") }

@@ -71,6 +71,10 @@ if mode == "crash":
     sys.exit(3)
 if mode == "silent-exit":
     sys.exit(0)
+if mode == "claim-then-fail":  # does the work, claims success, then fails on the way out
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC); os.write(fd, data); os.close(fd)
+    print(json.dumps({"status": "success", "produced": [path], "attempts": 1}))
+    sys.exit(1)
 if mode == "grandchild":     # leaves a process in a session of its own, then claims
     subprocess.Popen(["sleep", "1000"], start_new_session=True)
     claim("success")
@@ -211,6 +215,19 @@ struct RunnerTests {
             #expect(trial.outcome == .crash, "\(trial.reason)")
         }
         #expect(crashed.result.trials.first { $0.arm == .off }?.exit.code == 3)
+
+        // A claim of success over the correct state, then exit status 1: the
+        // contract says a claim comes with status 0, so this is a crash.
+        let dir3 = try TemporaryDirectory("runner")
+        defer { try? dir3.remove() }
+        let lying = try writeScenario(id: "t/claim-then-fail", content: "new\n", rules: nil, trials: 2)
+        let failed = try runScripted([lying], off: "claim-then-fail", on: "naive", in: dir3)
+        for trial in failed.result.trials where !trial.warmup {
+            #expect(trial.outcome == (trial.arm == .off ? .crash : .success), "\(trial.reason)")
+        }
+        let offTrial = try #require(failed.result.trials.first { $0.arm == .off && !$0.warmup })
+        #expect(offTrial.exit.code == 1)
+        #expect(offTrial.reason.contains("exited with code 1"), "\(offTrial.reason)")
     }
 
     @Test("no trial sees an earlier trial's files")
