@@ -222,7 +222,7 @@ public enum HarnessRun {
                     if needsCore { slots.wait() }
                     let result = gate.run(alone: scenario.needsMountAlone) { runner.run(trial, of: scenario) }
                     if needsCore { slots.signal() }
-                    state.finish(trial.id)
+                    state.finish(trial)
                     runner.strays.sweep(mountpoint: mountpoint) { state.isFinished($0) }
                     switch result.flatMap({ record in mount.checkAlive().map { record } }) {
                     case .failure(let error):
@@ -302,30 +302,46 @@ public enum HarnessRun {
 /// The shared state of a run's workers.
 final class RunState: @unchecked Sendable {
     // @unchecked: every var is only touched with `lock` held.
-    private let lock = NSLock()
+    private let lock = NSCondition()
     private var todo: [PlannedTrial]
     private var position = 0
     private var finished: Set<String> = []
+    /// Per scenario, its warm-ups not yet finished. A measured trial waits
+    /// for its scenario's warm-ups: run beside them on another job, it
+    /// would meet the cold caches they are there to warm.
+    private var warmupsLeft: [Int: Int] = [:]
     private(set) var accepted: [TrialRecord] = []
     private var reason: String?
     /// Whether trials still running may be kept: yes after Ctrl-C, no after
     /// the filesystem failed under them.
     private var keepInFlight = true
 
-    init(todo: [PlannedTrial]) { self.todo = todo }
+    init(todo: [PlannedTrial]) {
+        self.todo = todo
+        for trial in todo where trial.warmup { warmupsLeft[trial.scenario, default: 0] += 1 }
+    }
 
     /// The next trial to run, or nil when all are taken or the run stops.
+    /// Waits while the next one is a measured trial whose scenario still
+    /// has a warm-up running. Warm-ups come first in each scenario's part
+    /// of the plan, so those are already handed out and will finish.
     func next() -> PlannedTrial? {
         lock.lock()
         defer { lock.unlock() }
+        while reason == nil, position < todo.count, !todo[position].warmup,
+              warmupsLeft[todo[position].scenario, default: 0] > 0 {
+            lock.wait()
+        }
         guard reason == nil, position < todo.count else { return nil }
         position += 1
         return todo[position - 1]
     }
 
-    func finish(_ id: String) {
+    func finish(_ trial: PlannedTrial) {
         lock.lock()
-        finished.insert(id)
+        finished.insert(trial.id)
+        if trial.warmup { warmupsLeft[trial.scenario, default: 1] -= 1 }
+        lock.broadcast()
         lock.unlock()
     }
 
@@ -351,6 +367,7 @@ final class RunState: @unchecked Sendable {
         lock.lock()
         if reason == nil || failed { reason = text }
         if failed { keepInFlight = false }
+        lock.broadcast()
         lock.unlock()
     }
 

@@ -71,6 +71,12 @@ if mode == "crash":
     sys.exit(3)
 if mode == "silent-exit":
     sys.exit(0)
+if mode == "timed":          # logs when it ran, beside this script (outside the mount), and writes
+    log = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])), "times.log")
+    start = time.monotonic(); time.sleep(0.3)
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC); os.write(fd, data); os.close(fd)
+    with open(log, "a") as f: f.write("%s %f %f\n" % (os.environ["FAULTBENCH_TRIAL"], start, time.monotonic()))
+    claim("success")
 if mode == "claim-then-fail":  # does the work, claims success, then fails on the way out
     fd = os.open(path, os.O_WRONLY | os.O_TRUNC); os.write(fd, data); os.close(fd)
     print(json.dumps({"status": "success", "produced": [path], "attempts": 1}))
@@ -228,6 +234,28 @@ struct RunnerTests {
         let offTrial = try #require(failed.result.trials.first { $0.arm == .off && !$0.warmup })
         #expect(offTrial.exit.code == 1)
         #expect(offTrial.reason.contains("exited with code 1"), "\(offTrial.reason)")
+    }
+
+    @Test("a scenario's measured trials start only once its warm-ups have ended, with jobs to spare")
+    func warmupsFirst() throws {
+        let dir = try TemporaryDirectory("runner")
+        defer { try? dir.remove() }
+        let scenarios = [try writeScenario(id: "t/a", content: "new\n", rules: nil, trials: 3),
+                         try writeScenario(id: "t/b", content: "new\n", rules: nil, trials: 3)]
+        let outcome = try runScripted(scenarios, off: "timed", on: "timed", in: dir, jobs: 4)
+        let warmups = Set(outcome.result.trials.filter(\.warmup).map(\.id))
+        #expect(warmups.count == 4)
+        let scenarioOf = Dictionary(uniqueKeysWithValues: outcome.result.trials.map { ($0.id, $0.scenario) })
+        let log = try String(contentsOfFile: dir.path("times.log"), encoding: .utf8)
+        let runs = log.split(separator: "\n").map { $0.split(separator: " ") }
+            .map { (id: String($0[0]), start: Double($0[1])!, end: Double($0[2])!) }
+        #expect(runs.count == 16)
+        for scenario in ["t/a", "t/b"] {
+            let mine = runs.filter { scenarioOf[$0.id] == scenario }
+            let warmEnd = try #require(mine.filter { warmups.contains($0.id) }.map(\.end).max())
+            let firstMeasured = try #require(mine.filter { !warmups.contains($0.id) }.map(\.start).min())
+            #expect(firstMeasured >= warmEnd, "\(scenario): a measured trial started \(warmEnd - firstMeasured) s before the warm-ups ended")
+        }
     }
 
     @Test("no trial sees an earlier trial's files")
