@@ -37,6 +37,24 @@ static const int cfuse_M_MMAP_THRESHOLD = -3;
 static const int cfuse_M_TRIM_THRESHOLD = -1;
 static const int cfuse_MNT_DETACH = 2;
 
+// Whether a raw request is a write that asks the filesystem to clear
+// set-user-ID and set-group-ID (FUSE_WRITE_KILL_SUIDGID), as the kernel's
+// own file_remove_privs would: the kernel sets it on a direct-I/O write by a
+// caller without CAP_FSETID. libfuse 3.14 does not pass write_flags on to
+// the write handler, so the worker reads it here before libfuse dispatches
+// the request. Offsets are the kernel's ABI (linux/fuse.h): fuse_in_header
+// is 40 bytes with the opcode at 4; fuse_write_in's write_flags is 20 bytes
+// after it.
+static inline int cfuse_request_kills_suidgid(const void *mem, size_t size) {
+    const unsigned char *bytes = (const unsigned char *)mem;
+    uint32_t opcode = 0, flags = 0;
+    if (mem == NULL || size < 40 + 24) return 0;
+    memcpy(&opcode, bytes + 4, sizeof opcode);
+    if (opcode != 16 /* FUSE_WRITE */) return 0;
+    memcpy(&flags, bytes + 40 + 20, sizeof flags);
+    return (flags & (1u << 2) /* FUSE_WRITE_KILL_SUIDGID */) != 0;
+}
+
 static inline int cfuse_renameat2(int olddirfd, const char *oldpath, int newdirfd,
                                   const char *newpath, unsigned int flags) {
     return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);

@@ -376,16 +376,17 @@ extension FileSystem {
         count == 0 ? .success(0) : Syscall.count { pwrite(file.fd, data, count, offset) }
     }
 
-    /// What the kernel does on every cached write by an unprivileged caller
-    /// (file_remove_privs) and skips for direct I/O: clear set-user-ID, and
-    /// set-group-ID where `bitsAfterUnprivilegedWrite` says. The kernel asks
-    /// whether the writer has CAP_FSETID; FUSE does not pass that on
-    /// (libfuse 3.14 does not expose FUSE_WRITE_KILL_SUIDGID), so root
-    /// stands for it. The file's bits and group are cached in its inode, so
-    /// a write to a file without such bits costs no fstat.
+    /// What the kernel does on every cached write by a caller without
+    /// CAP_FSETID (file_remove_privs) and leaves to the filesystem for
+    /// direct I/O: clear set-user-ID, and set-group-ID where
+    /// `bitsAfterUnprivilegedWrite` says. The kernel says whether the writer
+    /// has CAP_FSETID with FUSE_WRITE_KILL_SUIDGID, which the worker reads
+    /// from the raw request (`RequestFlags`). The file's bits and
+    /// group are cached in its inode, so a write to a file without such
+    /// bits costs no fstat.
     private func dropPrivilegeBits(_ file: OpenFile, _ req: fuse_req_t) {
+        guard requestFlags.killsPrivileges else { return }
         let ctx = fuse_req_ctx(req)!.pointee
-        guard ctx.uid != 0 else { return }
         let inode = file.inode
         let (cached, stamp) = inode.cachedMode()
         let mode: FileMode

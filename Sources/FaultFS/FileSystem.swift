@@ -23,6 +23,8 @@ final class FileSystem: Sendable {
     let passthrough: Passthrough
     /// The workers' right to read the device, given up before slow work.
     let leader = LeaderToken()
+    /// What the worker answering a request read from it that libfuse drops.
+    let requestFlags = RequestFlags()
     /// Orders writes against power losses.
     let crashGate = CrashGate()
     /// Thread id to process id, for callers (see `caller(_:)`).

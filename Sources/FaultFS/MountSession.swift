@@ -121,7 +121,8 @@ public enum FaultFSServer {
 
         let handle = SessionHandle(pointer: session)
         let workers = WorkerPool(session: handle, count: min(max(1, config.threads), 256),
-                                 spinNanoseconds: UInt64(min(max(0, config.spinMicroseconds), 1_000_000)) * 1000, leader: fs.leader)
+                                 spinNanoseconds: UInt64(min(max(0, config.spinMicroseconds), 1_000_000)) * 1000, leader: fs.leader,
+                                 requestFlags: fs.requestFlags)
         workers.start()
 
         // Wait for a shutdown signal, or for SIGUSR1 from the last worker

@@ -26,12 +26,14 @@ final class WorkerPool: Sendable {
     private let running = Atomic<Int>(0)
     private let threads = Mutex<[pthread_t]>([])
     private let leader: LeaderToken
+    private let requestFlags: RequestFlags
 
-    init(session: SessionHandle, count: Int, spinNanoseconds: UInt64, leader: LeaderToken) {
+    init(session: SessionHandle, count: Int, spinNanoseconds: UInt64, leader: LeaderToken, requestFlags: RequestFlags) {
         self.session = session
         self.count = count
         self.spinNanoseconds = spinNanoseconds
         self.leader = leader
+        self.requestFlags = requestFlags
     }
 
     var allStopped: Bool { running.load(ordering: .acquiring) == 0 }
@@ -94,6 +96,8 @@ final class WorkerPool: Sendable {
             let received = fuse_session_receive_buf(se, &buffer)
             if received == -EINTR || received == -EAGAIN { continue }
             if received <= 0 { break }
+            // Splice reads are off (LowLevelOperations), so the request is in memory.
+            requestFlags.note(killsPrivileges: cfuse_request_kills_suidgid(buffer.mem, Int(received)) != 0)
             fuse_session_process_buf(se, &buffer)
         }
         leader.yield()
@@ -165,4 +169,30 @@ func monotonicNanoseconds() -> UInt64 {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
+
+/// What a worker read in the raw request it is answering that libfuse does
+/// not pass on to the handler; the handler runs on the same thread, inside
+/// fuse_session_process_buf. Kept per thread (a pthread key), so no FUSE
+/// thread reads another's.
+final class RequestFlags: @unchecked Sendable {
+    // @unchecked: the key is fixed for the object's life, and each thread
+    // reads and writes only its own value under it.
+    private var key = pthread_key_t()
+
+    init() { pthread_key_create(&key, nil) }
+
+    deinit { pthread_key_delete(key) }
+
+    /// Records, for the calling thread's current request, whether it is a
+    /// write whose caller lacks CAP_FSETID (FUSE_WRITE_KILL_SUIDGID).
+    @inline(__always)
+    func note(killsPrivileges: Bool) {
+        pthread_setspecific(key, killsPrivileges ? UnsafeRawPointer(bitPattern: 1) : nil)
+    }
+
+    /// Whether the request this thread is answering asked to clear
+    /// set-user-ID and set-group-ID.
+    @inline(__always)
+    var killsPrivileges: Bool { pthread_getspecific(key) != nil }
 }

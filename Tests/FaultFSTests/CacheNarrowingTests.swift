@@ -141,6 +141,25 @@ extension MountTests {
             #expect(mount == native)
         }
 
+        /// What decides is CAP_FSETID, not the user id: root without it (as
+        /// in a container that drops it) loses set-user-ID and set-group-ID
+        /// on a write, and root with it keeps them. The kernel says which
+        /// in the write request (FUSE_WRITE_KILL_SUIDGID).
+        @Test("root without CAP_FSETID clears set-user-ID and set-group-ID on a write, root with it keeps them, as natively")
+        func privilegeBitsFollowCapability() throws {
+            let (native, mount) = try nativeAndMounted("fsetid-native", """
+                    import subprocess
+                    seen = []
+                    for drop in (["--bounding-set=-fsetid"], []):
+                        os.chown(path, 0, 0); os.chmod(path, 0o6775)
+                        subprocess.run(["setpriv", *drop, "--", "sh", "-c", 'printf x >> "$1"', "sh", path], check=True)
+                        seen.append(bits(path))
+                    return seen
+                """)
+            #expect(native == ["0o775", "0o6775"], "the kernel's own behaviour")
+            #expect(mount == native)
+        }
+
         /// Linux 6.2 and later clear set-group-ID on a write by a caller who
         /// is not in the file's group, even without group execute.
         @Test("a write by a caller outside the file's group clears set-group-ID without group execute, as natively")
