@@ -56,6 +56,14 @@ struct TrialRunner: Sendable {
         case .failure(let error): return .failure(error)
         case .success(let value): ending = value
         }
+        // What the executor left running (a grandchild in a session of its
+        // own, which the group kill missed) is ended before anything is
+        // read: it could still be writing into the trial's directory while
+        // the ground truth is read, or after. Ending one re-parents its own
+        // children here, so sweep until none is left (bounded, against a
+        // fork loop; the run's later sweeps catch the rest).
+        var rounds = 0
+        while rounds < 16, strays.sweep(mountpoint: mount.mountpoint, finished: { $0 == id }) > 0 { rounds += 1 }
 
         for ruleID in ruleIDs {
             if case .failure(let error) = mount.request(.clear(id: ruleID)) { return .failure(error) }

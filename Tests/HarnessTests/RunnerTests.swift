@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Crypto
 import ExecutorContract
 import FaultEngine
 import FaultFSTestSupport
@@ -76,6 +77,12 @@ if mode == "timed":          # logs when it ran, beside this script (outside the
     start = time.monotonic(); time.sleep(0.3)
     fd = os.open(path, os.O_WRONLY | os.O_TRUNC); os.write(fd, data); os.close(fd)
     with open(log, "a") as f: f.write("%s %f %f\n" % (os.environ["FAULTBENCH_TRIAL"], start, time.monotonic()))
+    claim("success")
+if mode == "stray-writer":   # leaves a process in a session of its own that keeps rewriting the file
+    subprocess.Popen([sys.executable, "-c",
+        "import os\ni = 0\nwhile True:\n    i += 1\n    fd = os.open('out.txt', os.O_WRONLY | os.O_TRUNC)\n    os.write(fd, b'%d\\n' % i)\n    os.close(fd)"],
+        start_new_session=True)
+    time.sleep(0.05)
     claim("success")
 if mode == "claim-then-fail":  # does the work, claims success, then fails on the way out
     fd = os.open(path, os.O_WRONLY | os.O_TRUNC); os.write(fd, data); os.close(fd)
@@ -255,6 +262,21 @@ struct RunnerTests {
             let warmEnd = try #require(mine.filter { warmups.contains($0.id) }.map(\.end).max())
             let firstMeasured = try #require(mine.filter { !warmups.contains($0.id) }.map(\.start).min())
             #expect(firstMeasured >= warmEnd, "\(scenario): a measured trial started \(warmEnd - firstMeasured) s before the warm-ups ended")
+        }
+    }
+
+    @Test("a process the executor left writing is ended before the ground truth is read: the recorded state is the final one")
+    func strayEndedBeforeTruth() throws {
+        let dir = try TemporaryDirectory("runner")
+        defer { try? dir.remove() }
+        let scenario = try writeScenario(id: "t/stray", content: "new\n", rules: nil, trials: 3)
+        let outcome = try runScripted([scenario], off: "stray-writer", on: "stray-writer", in: dir)
+        #expect(processesOfTrials(under: dir.path).isEmpty)
+        for trial in outcome.result.trials {
+            let recorded = try #require(trial.groundTruth.first { $0.path == "out.txt" })
+            let final = try #require(FileManager.default.contents(atPath: dir.path("work/backing/\(trial.id)/out.txt")))
+            #expect(recorded.sha256 == SHA256.hash(data: final).map { String(format: "%02x", $0) }.joined(),
+                    "\(trial.id): the file changed after the ground truth was read (now \(String(decoding: final, as: UTF8.self)))")
         }
     }
 
