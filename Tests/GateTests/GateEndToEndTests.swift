@@ -153,17 +153,8 @@ struct GateEndToEndTests {
                          "--scenario", "exec-004/*", "--seed", "5", "--jobs", "1", "--shard", "2/2"]
         let process = try ChildProcess.spawn(binary, arguments, cwd: dir.path, environment: ["CI": "1"],
                                              stdout: dir.path("out"), stderr: dir.path("err"))
-        var journal: String?
-        let deadline = Clock.now + 120
-        while Clock.now < deadline {
-            let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path("results"))) ?? []
-            if let name = files.first(where: { $0.hasSuffix(".journal.jsonl") }) {
-                journal = dir.path("results/" + name)
-                let lines = (try? String(contentsOfFile: journal!, encoding: .utf8))?.split(separator: "\n").count ?? 0
-                if lines > 6 { break }
-            }
-            Clock.sleep(0.02)
-        }
+        // Wait for a few trials in the journal, then interrupt as a terminal would.
+        let journal = RunJournal.waitForLines(in: dir.path("results"))
         process.send(SIGINT)
         #expect(process.wait(timeout: 60) == .exited(130))
         let path = try #require(journal)

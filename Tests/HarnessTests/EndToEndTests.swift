@@ -186,17 +186,7 @@ struct EndToEndTests {
         let process = try ChildProcess.spawn(binary, arguments, cwd: dir.path, environment: ["CI": "1", "TMPDIR": dir.path],
                                              stdout: dir.path("out"), stderr: dir.path("err"))
         // Wait for a few trials in the journal, then interrupt as a terminal would.
-        var journal: String?
-        let deadline = Clock.now + 120
-        while Clock.now < deadline {
-            let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path("results"))) ?? []
-            if let name = files.first(where: { $0.hasSuffix(".journal.jsonl") }) {
-                journal = dir.path("results/" + name)
-                let lines = (try? String(contentsOfFile: journal!, encoding: .utf8))?.split(separator: "\n").count ?? 0
-                if lines > 6 { break }
-            }
-            Clock.sleep(0.02)
-        }
+        let journal = RunJournal.waitForLines(in: dir.path("results"))
         process.send(SIGINT)
         let ended = process.wait(timeout: 60)
         #expect(ended == .exited(130), "\(String(describing: ended))")
