@@ -15,30 +15,6 @@ extension FileSystem {
         }
     }
 
-    /// Whether a direct-I/O write just stored must drop pages the kernel
-    /// holds for handles in the page cache: yes while one is open. If none
-    /// is, pages read before may still be in memory, so the next such
-    /// handle opens without keep_cache, which drops them all
-    /// (`configureOpen`). Asked after the write is stored and under the
-    /// lock that counts handles, so an open either comes after and finds
-    /// the mark, or came before and is counted. One uncontended lock.
-    @inline(__always)
-    func writeMustDropPages(_ inode: Inode) -> Bool {
-        inode.openModes.withLock { modes in
-            if modes.cached > 0 { return true }
-            modes.writtenPastCache = true
-            return false
-        }
-    }
-
-    /// Drops the kernel's cached pages of a byte range of one inode, and its
-    /// attributes. Waits for the locks of pages being read, so never on a
-    /// FUSE worker.
-    func dropPages(of inode: Inode, offset: Int, length: Int) {
-        guard let se = faults.sessionPointer else { return }
-        _ = fuse_lowlevel_notify_inval_inode(se, inodes.nodeid(of: inode), offset, max(length, 1))
-    }
-
     /// Drops the kernel's cached pages and attributes of every inode.
     func invalidatePages() {
         guard let se = faults.sessionPointer else { return }

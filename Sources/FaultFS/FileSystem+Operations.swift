@@ -344,23 +344,7 @@ extension FileSystem {
         // A write that reports bytes written clears the bits, as natively,
         // even a lost one that stored none.
         if file.directIO, case .success(let n) = result, (claimsAll ? size : n) > 0 { dropPrivilegeBits(file, req) }
-        let claimed = claimsAll ? size : nil
-        if file.directIO, size > 0, writeMustDropPages(file.inode) {
-            // Read-only handles of this file read through the page cache
-            // (see `configureOpen`), so the pages this write passed by are
-            // dropped before the writer hears back: no reader sees a byte
-            // the backing file does not hold, a torn or lost write's
-            // included. Dropping waits for page locks that readers hold
-            // while their READs wait in /dev/fuse, so it runs on a thread
-            // of its own, as a crash's does (`answerInstead`).
-            let pending = PendingRequest(req)
-            BackgroundThread.run { [self] in
-                dropPages(of: file.inode, offset: offset, length: size)
-                replyWrite(pending.req, result, claimed: claimed)
-            }
-            return
-        }
-        replyWrite(req, result, claimed: claimed)
+        replyWrite(req, result, claimed: claimsAll ? size : nil)
     }
 
     @inline(__always)

@@ -208,14 +208,12 @@ final class FileSystem: Sendable {
                 modes.backingID = id
                 return (.passthrough, id)
             }
-            configureOpen(fi, acting: acting, pagesMayBeStale: modes.writtenPastCache)
+            configureOpen(fi, acting: acting)
             if fi.pointee.direct_io != 0 {
                 if fi.pointee.noflush != 0 { modes.unflushed += 1 }
                 return (.direct, 0)
             }
             modes.cached += 1
-            // Opened without keep_cache, the kernel drops every page.
-            if fi.pointee.keep_cache == 0 { modes.writtenPastCache = false }
             return (.cached, 0)
         }
         if mode == .passthrough {
@@ -240,16 +238,19 @@ final class FileSystem: Sendable {
     ///
     /// A read-only handle of a file whose rules act on writes or flushes but
     /// not reads is cached: it cannot write, and no rule acts on its reads.
-    /// It still never shows a byte the backing file does not hold: a
-    /// direct-I/O write through another handle drops the pages it wrote
-    /// before the writer hears back (`write`), and a flush rule keeps its
-    /// flush. A file whose rules act on nothing the page cache answers
-    /// (fsync, metadata) is cached as an untargeted one.
+    /// The writes it may meet are all direct I/O (every writable handle of
+    /// such a file is), and the kernel drops the pages a direct-I/O write
+    /// passed by once the write is done (fuse_direct_io, as
+    /// generic_file_direct_write does; CacheNarrowing checks it against
+    /// concurrent readers), so it reads what the backing file holds, a torn
+    /// or lost write's bytes included. A flush rule keeps its flush. A file
+    /// whose rules act on nothing the page cache answers (fsync, metadata)
+    /// is cached as an untargeted one.
     ///
-    /// A cached handle keeps the pages earlier handles read (keep_cache)
-    /// unless `pagesMayBeStale`: a direct-I/O write came while no cached
-    /// handle was open to have its pages dropped.
-    func configureOpen(_ fi: UnsafeMutablePointer<fuse_file_info>, acting: OperationSet, pagesMayBeStale: Bool) {
+    /// (The daemon once dropped those pages itself, from a thread of its
+    /// own per write: eight times slower appends beside an open reader,
+    /// and a deadlock if that thread could not be made.)
+    func configureOpen(_ fi: UnsafeMutablePointer<fuse_file_info>, acting: OperationSet) {
         let access = fi.pointee.flags & O_ACCMODE
         let readsOnly = access == O_RDONLY && !acting.contains(.read)
         if acting.observesData && !readsOnly {
@@ -260,7 +261,7 @@ final class FileSystem: Sendable {
             // A writer that never reads gains nothing from the page cache,
             // and skipping it roughly halves the copies per write.
             fi.pointee.direct_io = 1
-        } else if cache.keepCache && !pagesMayBeStale {
+        } else if cache.keepCache {
             fi.pointee.keep_cache = 1
         }
         if cache.noFlush && !acting.contains(.flush) { fi.pointee.noflush = 1 }

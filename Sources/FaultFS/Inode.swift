@@ -106,10 +106,6 @@ struct OpenModes: Sendable {
     var unflushed = 0
     /// The backing file registered for this inode while `passthrough > 0`.
     var backingID: Int32 = 0
-    /// A direct-I/O write passed the page cache by while no handle in it
-    /// was open, so pages read before may be stale: the next handle in the
-    /// page cache opens without keep_cache, and the kernel drops them.
-    var writtenPastCache = false
 
     /// Uncounts a released handle; returns the backing file to unregister
     /// when it was the last one in passthrough.

@@ -775,9 +775,11 @@ extension MountTests {
         /// whole mount within seconds once every worker waited so (4 files,
         /// the default 2 workers). If it hangs, the connection is aborted
         /// through fusectl, so the test fails instead of hanging.
-        /// A power loss inside a request drops every page the same way, and
-        /// so does every direct-I/O write to a file whose rules act on
-        /// writes, while read-only handles of it read through the page cache.
+        /// A power loss inside a request drops every page the same way. The
+        /// third case has read-only handles in the page cache beside
+        /// direct-I/O writers (a file whose rules act on writes), whose
+        /// pages the kernel drops after each write; a daemon-side drop on
+        /// the worker hung it.
         @Test("fsync-fail, power loss or writes to a write-targeted file, beside concurrent readers, never hang the mount",
               .timeLimit(.minutes(2)),
               arguments: ["{name: ff, fault: fsync-fail, path: \"f*\"}",
