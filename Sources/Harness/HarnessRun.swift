@@ -303,8 +303,8 @@ public enum HarnessRun {
 final class RunState: @unchecked Sendable {
     // @unchecked: every var is only touched with `lock` held.
     private let lock = NSCondition()
-    private var todo: [PlannedTrial]
-    private var position = 0
+    /// The trials not yet handed out, in the run's order.
+    private var pending: [PlannedTrial]
     private var finished: Set<String> = []
     /// Per scenario, its warm-ups not yet finished. A measured trial waits
     /// for its scenario's warm-ups: run beside them on another job, it
@@ -317,24 +317,26 @@ final class RunState: @unchecked Sendable {
     private var keepInFlight = true
 
     init(todo: [PlannedTrial]) {
-        self.todo = todo
+        pending = todo
         for trial in todo where trial.warmup { warmupsLeft[trial.scenario, default: 0] += 1 }
     }
 
-    /// The next trial to run, or nil when all are taken or the run stops.
-    /// Waits while the next one is a measured trial whose scenario still
-    /// has a warm-up running. Warm-ups come first in each scenario's part
-    /// of the plan, so those are already handed out and will finish.
+    /// The next trial to run, or nil when all are taken or the run stops:
+    /// the first in the run's order that may start. A measured trial may
+    /// not while its scenario has a warm-up running; the trials behind it
+    /// may (the next scenario's warm-ups, say), so a slow warm-up holds up
+    /// its own scenario only. Each scenario's trials still start in their
+    /// order. Waits when every trial left is held up.
     func next() -> PlannedTrial? {
         lock.lock()
         defer { lock.unlock() }
-        while reason == nil, position < todo.count, !todo[position].warmup,
-              warmupsLeft[todo[position].scenario, default: 0] > 0 {
+        while reason == nil, !pending.isEmpty {
+            if let ready = pending.firstIndex(where: { $0.warmup || warmupsLeft[$0.scenario, default: 0] == 0 }) {
+                return pending.remove(at: ready)
+            }
             lock.wait()
         }
-        guard reason == nil, position < todo.count else { return nil }
-        position += 1
-        return todo[position - 1]
+        return nil
     }
 
     func finish(_ trial: PlannedTrial) {
