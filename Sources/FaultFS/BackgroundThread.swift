@@ -1,11 +1,19 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// Runs a closure on a new detached thread: for rare work that must not
-/// happen on the FUSE worker that asked for it.
+/// happen on the thread that asked for it.
 enum BackgroundThread {
+    /// Runs `body` on a new thread, or on this one if none can be made.
     static func run(_ body: @escaping @Sendable () -> Void) {
+        if !start(body) { body() }
+    }
+
+    /// Runs `body` on a new thread.
+    /// - Returns: false, without running it, if no thread could be made.
+    static func start(_ body: @escaping @Sendable () -> Void) -> Bool {
         final class Box: Sendable {
             let body: @Sendable () -> Void
             init(_ body: @escaping @Sendable () -> Void) { self.body = body }
@@ -16,10 +24,53 @@ enum BackgroundThread {
             Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue().body()
             return nil
         }, box)
-        if created == 0 {
-            pthread_detach(thread)
-        } else {
-            Unmanaged<Box>.fromOpaque(box).takeRetainedValue().body()
+        guard created == 0 else {
+            Unmanaged<Box>.fromOpaque(box).release()
+            return false
+        }
+        pthread_detach(thread)
+        return true
+    }
+}
+
+/// Where a FUSE worker hands work it must never do itself: dropping the
+/// kernel's pages (a crash, an fsync-fail) waits for page locks that
+/// readers hold while their READs wait for a worker to read them, and if
+/// every worker waited so, none would. Each job gets a thread of its own.
+/// If none can be made (no memory, a thread limit), the job goes to a
+/// thread made when the mount started, which runs such jobs in order;
+/// running it on the worker instead hung the mount (the review of 68a9bbd,
+/// with the daemon's address space capped).
+final class OffWorker: @unchecked Sendable {
+    // @unchecked: `jobs` is a Mutex, and `ready` a semaphore made for use
+    // from many threads, fixed for the object's life.
+    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let ready: UnsafeMutablePointer<sem_t>
+
+    /// Starts the reserve thread; nil if it cannot be made.
+    init?() {
+        ready = .allocate(capacity: 1)
+        sem_init(ready, 0, 0)
+        // The reserve thread keeps this object for the process's life.
+        let started = BackgroundThread.start { [self] in reserveLoop() }
+        if !started {
+            sem_destroy(ready)
+            ready.deallocate()
+            return nil
+        }
+    }
+
+    func run(_ body: @escaping @Sendable () -> Void) {
+        if BackgroundThread.start(body) { return }
+        jobs.withLock { $0.append(body) }
+        sem_post(ready)
+    }
+
+    private func reserveLoop() -> Never {
+        while true {
+            guard sem_wait(ready) == 0 else { continue }  // EINTR: wait again
+            let job = jobs.withLock { $0.removeFirst() }
+            job()
         }
     }
 }

@@ -65,13 +65,13 @@ extension FileSystem {
         // still gets its EIO only after the pages are gone.
         case .crash(let plan):
             let pending = PendingRequest(req)
-            BackgroundThread.run { [self] in
+            offWorker.run { [self] in
                 powerLoss(plan, insideRequest: true)
                 fuse_reply_err(pending.req, EIO)
             }
         case .dropUnsynced:
             let pending = PendingRequest(req)
-            BackgroundThread.run { [self] in
+            offWorker.run { [self] in
                 if let file { dropUnsynced(file) }
                 fuse_reply_err(pending.req, EIO)
             }

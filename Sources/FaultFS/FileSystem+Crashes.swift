@@ -42,7 +42,7 @@ extension FileSystem {
             invalidate(names)
             ProcessKiller.signal(victims, SIGKILL)
         }
-        if insideRequest { BackgroundThread.run(finish) } else { finish() }
+        if insideRequest { offWorker.run(finish) } else { finish() }
         return found
     }
 

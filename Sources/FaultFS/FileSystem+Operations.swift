@@ -435,7 +435,7 @@ extension FileSystem {
         }
         // Off the worker, as every crash (see `answerInstead`).
         let pending = PendingRequest(req)
-        BackgroundThread.run { [self] in
+        offWorker.run { [self] in
             powerLoss(crash, insideRequest: true)
             fuse_reply_err(pending.req, 0)
         }

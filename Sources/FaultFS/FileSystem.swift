@@ -29,17 +29,20 @@ final class FileSystem: Sendable {
     let crashGate = CrashGate()
     /// Thread id to process id, for callers (see `caller(_:)`).
     let threadGroups = Mutex([ThreadGroupSlot](repeating: ThreadGroupSlot(), count: ThreadGroupSlot.count))
+    /// Where crashes and fsync-fails drop pages, never on a worker.
+    let offWorker: OffWorker
     /// The daemon's own credentials, restored after acting as a caller.
     private let ownUID: uid_t
     private let ownGID: gid_t
     private let ownGroups: [gid_t]
 
-    init(rootFD: Int32, rootStat: stat, cache: CachePolicy, faults: FaultContext, passthrough: Passthrough) {
+    init(rootFD: Int32, rootStat: stat, cache: CachePolicy, faults: FaultContext, passthrough: Passthrough, offWorker: OffWorker) {
         let root = Inode(fd: rootFD, key: InodeKey(rootStat), fileType: S_IFDIR, lookupCount: 2)
         self.inodes = InodeTable(root: root)
         self.cache = cache
         self.faults = faults
         self.passthrough = passthrough
+        self.offWorker = offWorker
         self.ownUID = geteuid()
         self.ownGID = getegid()
         let count = getgroups(0, nil)

@@ -23,6 +23,7 @@ public enum MountError: Error, Equatable, Sendable, CustomStringConvertible {
     case controlSocketInvalid(String, reason: String)
     case planRejected(String)
     case traceNotWritten(String, reason: String)
+    case noThread
 
     public var description: String {
         switch self {
@@ -66,6 +67,8 @@ public enum MountError: Error, Equatable, Sendable, CustomStringConvertible {
             return message
         case .traceNotWritten(let p, let reason):
             return "could not write the fault trace to '\(p)': \(reason)."
+        case .noThread:
+            return "could not start a thread (out of memory or at the thread limit); free memory or raise the limit (ulimit -u) and mount again."
         }
     }
 }

@@ -69,10 +69,14 @@ public enum FaultFSServer {
         } else {
             faults = .inert(backingPath: paths.backing)
         }
+        guard let offWorker = OffWorker() else {
+            Syscall.close(rootFD)
+            return .failure(.noThread)
+        }
         let fs = FileSystem(rootFD: rootFD, rootStat: rootStat, cache: CachePolicy(
             entryTimeout: config.cacheTimeout, attrTimeout: config.cacheTimeout,
             keepCache: true, directIOForWriteOnly: true, noFlush: true), faults: faults,
-            passthrough: Passthrough(wanted: config.usesPassthrough))
+            passthrough: Passthrough(wanted: config.usesPassthrough), offWorker: offWorker)
         let userdata = Unmanaged.passRetained(fs)
         defer {
             userdata.release()

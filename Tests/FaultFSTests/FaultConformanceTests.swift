@@ -790,47 +790,84 @@ extension MountTests {
             _ = try withFaultMount(plan: plan, setup: { b in
                 for i in 0..<4 { try T.put(b, "f\(i)", T.pattern(262_144, salt: i)) }
             }) { m in
-                let got = try T.child("""
-                    import subprocess
-                    mnt = sys.argv[1]
-                    connection = "/sys/fs/fuse/connections/%d" % os.minor(os.stat(mnt).st_dev)
-                    end = time.time() + 6
-                    def reader(path):
-                        fd = os.open(path, os.O_RDONLY)
-                        while time.time() < end: os.pread(fd, 131072, 0)
-                        os._exit(0)
-                    def fsyncer(path):
-                        fd = os.open(path, os.O_RDWR)
-                        while time.time() < end:
-                            os.pwrite(fd, b"x" * 65536, 0)
-                            try: os.fsync(fd)
-                            except OSError: pass
-                        os._exit(0)
-                    pids = []
-                    for i in range(4):
-                        for job in (reader, reader, fsyncer):
-                            pid = os.fork()
-                            if pid == 0:
-                                try: job(mnt + "/f%d" % i)
-                                finally: os._exit(1)
-                            pids.append(pid)
-                    left = set(pids)
-                    while left and time.time() < end + 15:
-                        for pid in list(left):
-                            if os.waitpid(pid, os.WNOHANG)[0]: left.discard(pid)
-                        time.sleep(0.1)
-                    if left:
-                        # Hung: abort the connection so the mount can go.
-                        mounted = os.path.exists(connection)
-                        if not mounted: subprocess.run(["mount", "-t", "fusectl", "none", "/sys/fs/fuse/connections"])
-                        with open(connection + "/abort", "w") as f: f.write("1")
-                        if not mounted: subprocess.run(["umount", "/sys/fs/fuse/connections"])
-                        for pid in left: os.waitpid(pid, 0)
-                    print(json.dumps({"r": "hung" if left else "ok"}))
-                    """, [m.mountPoint], timeout: 60)
+                let got = try T.child(Self.besideReaders, [m.mountPoint, "0"], timeout: 60)
                 #expect(got["r"] as? String == "ok", "the mount hung: a page drop waited on a worker")
             }
         }
+
+        /// The same with fsync-fail, while the daemon cannot make a thread
+        /// (its address space is capped at what it uses): the drop then
+        /// goes to the thread made at mount, never to the worker, which hung
+        /// the mount (as it did with a write's drop in the review of 68a9bbd).
+        @Test("fsync-fail beside concurrent readers never hangs the mount, even when the daemon cannot make a thread",
+              .timeLimit(.minutes(2)))
+        func crashBesideReadersWithoutThreads() throws {
+            let plan = "rules:\n  - {name: ff, fault: fsync-fail, path: \"f*\"}\n"
+            _ = try withFaultMount(plan: plan, setup: { b in
+                for i in 0..<4 { try T.put(b, "f\(i)", T.pattern(262_144, salt: i)) }
+            }) { m in
+                let got = try T.child(Self.besideReaders, [m.mountPoint, String(m.fs.process.pid)], timeout: 60)
+                #expect(got["r"] as? String == "ok", "the mount hung: a page drop waited on a worker")
+                #expect(got["threads"] as? String == "refused", "the cap did not stop thread creation: \(got)")
+            }
+        }
+
+        /// Two readers and an fsync-ing writer per file, 6 s; aborts the
+        /// connection through fusectl if they hang. argv[2], when not "0",
+        /// is the daemon's pid: its address space is first capped at what
+        /// it uses, so it can make no thread (checked by reading its thread
+        /// count before and after a burst of opens; reported as "threads").
+        static let besideReaders = """
+            import resource, subprocess
+            mnt, daemon = sys.argv[1], int(sys.argv[2])
+            connection = "/sys/fs/fuse/connections/%d" % os.minor(os.stat(mnt).st_dev)
+            threads = "uncapped"
+            if daemon:
+                size = [int(l.split()[1]) for l in open("/proc/%d/status" % daemon) if l.startswith("VmSize:")][0] * 1024
+                resource.prlimit(daemon, resource.RLIMIT_AS, (size + (2 << 20), resource.RLIM_INFINITY))
+                # One fsync-fail: its drop wants a thread; none must appear.
+                before = len(os.listdir("/proc/%d/task" % daemon))
+                fd = os.open(mnt + "/f0", os.O_RDWR); os.pwrite(fd, b"y", 0)
+                try: os.fsync(fd)
+                except OSError: pass
+                os.close(fd)
+                time.sleep(0.2)
+                threads = "refused" if len(os.listdir("/proc/%d/task" % daemon)) == before else "made"
+            end = time.time() + 6
+            def reader(path):
+                fd = os.open(path, os.O_RDONLY)
+                while time.time() < end: os.pread(fd, 131072, 0)
+                os._exit(0)
+            def fsyncer(path):
+                fd = os.open(path, os.O_RDWR)
+                while time.time() < end:
+                    os.pwrite(fd, b"x" * 65536, 0)
+                    try: os.fsync(fd)
+                    except OSError: pass
+                os._exit(0)
+            pids = []
+            for i in range(4):
+                for job in (reader, reader, fsyncer):
+                    pid = os.fork()
+                    if pid == 0:
+                        try: job(mnt + "/f%d" % i)
+                        finally: os._exit(1)
+                    pids.append(pid)
+            left = set(pids)
+            while left and time.time() < end + 15:
+                for pid in list(left):
+                    if os.waitpid(pid, os.WNOHANG)[0]: left.discard(pid)
+                time.sleep(0.1)
+            if left:
+                # Hung: abort the connection so the mount can go.
+                mounted = os.path.exists(connection)
+                if not mounted: subprocess.run(["mount", "-t", "fusectl", "none", "/sys/fs/fuse/connections"])
+                with open(connection + "/abort", "w") as f: f.write("1")
+                if not mounted: subprocess.run(["umount", "/sys/fs/fuse/connections"])
+                for pid in left: os.waitpid(pid, 0)
+            if daemon: resource.prlimit(daemon, resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+            print(json.dumps({"r": "hung" if left else "ok", "threads": threads}))
+            """
 
         @Test("fsync-fail: fsync returns EIO and the unsynced data is dropped; a later fsync succeeds and keeps its data")
         func fsyncFail() throws {
