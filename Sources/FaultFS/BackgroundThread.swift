@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Synchronization
+import SystemCalls
 
 /// Runs a closure on a new detached thread: for rare work that must not
 /// happen on the thread that asked for it.
@@ -46,6 +47,8 @@ final class OffWorker: @unchecked Sendable {
     // from many threads, fixed for the object's life.
     private let jobs = Mutex<[@Sendable () -> Void]>([])
     private let ready: UnsafeMutablePointer<sem_t>
+    /// Jobs handed over and not yet done.
+    private let inFlight = Atomic<Int>(0)
 
     /// Starts the reserve thread; nil if it cannot be made.
     init?() {
@@ -61,9 +64,25 @@ final class OffWorker: @unchecked Sendable {
     }
 
     func run(_ body: @escaping @Sendable () -> Void) {
-        if BackgroundThread.start(body) { return }
-        jobs.withLock { $0.append(body) }
+        inFlight.add(1, ordering: .acquiringAndReleasing)
+        let counted: @Sendable () -> Void = { [self] in
+            body()
+            inFlight.subtract(1, ordering: .acquiringAndReleasing)
+        }
+        if BackgroundThread.start(counted) { return }
+        jobs.withLock { $0.append(counted) }
         sem_post(ready)
+    }
+
+    /// Waits until every job handed over is done, at most `nanoseconds`.
+    /// - Returns: whether they all are.
+    func waitUntilIdle(nanoseconds: UInt64) -> Bool {
+        let deadline = monotonicNanoseconds() + nanoseconds
+        while inFlight.load(ordering: .acquiring) > 0 {
+            if monotonicNanoseconds() >= deadline { return false }
+            Syscall.sleep(nanoseconds: 1_000_000)
+        }
+        return true
     }
 
     private func reserveLoop() -> Never {

@@ -96,6 +96,10 @@ public enum FaultFSServer {
         }
         guard let session else { return .failure(.mountFailed(mountpoint: config.mountpoint)) }
         defer { fuse_session_destroy(session) }
+        // Runs before the destroy above: a crash's page drop still running
+        // off the workers uses the session. After the unmount its calls
+        // fail at once, so this is short; bounded all the same.
+        defer { _ = offWorker.waitUntilIdle(nanoseconds: 5_000_000_000) }
         faults.session.store(UInt(bitPattern: UnsafeRawPointer(session)), ordering: .releasing)
 
         var control: ControlServer? = nil
