@@ -49,7 +49,9 @@ extension FileSystem {
     }
 
     /// Carries out an action that replaces the call, answering the request:
-    /// an errno, a crash, or an fsync-fail's lost data (of `file`).
+    /// an errno, a crash, or an fsync-fail's lost data (of `file`). A READ
+    /// or WRITE passes its `file`, whose pages a crash drops only once the
+    /// request is answered (see `powerLoss`).
     /// - Returns: true if the request was answered; false for an action
     ///   the operation carries out itself.
     func answerInstead(_ req: fuse_req_t, _ action: CallAction, file: Inode? = nil) -> Bool {
@@ -62,11 +64,12 @@ extension FileSystem {
         // /dev/fuse, and if every worker waited so, no one would read it.
         // So they are carried out, and the request answered, on a thread of
         // their own, and the worker goes back to the device. The caller
-        // still gets its EIO only after the pages are gone.
+        // still gets its EIO only after the pages are gone, but for those
+        // of its own file, which its request may hold locked.
         case .crash(let plan):
             let pending = PendingRequest(req)
             offWorker.run { [self] in
-                powerLoss(plan, insideRequest: true)
+                powerLoss(plan, insideRequest: true, sparing: file)
                 fuse_reply_err(pending.req, EIO)
             }
         case .dropUnsynced:

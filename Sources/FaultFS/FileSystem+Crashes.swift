@@ -17,10 +17,13 @@ extension FileSystem {
     /// name takes its directory's lock in the kernel, which the request that
     /// triggered the crash may hold (a create, a rename); then the names are
     /// dropped, and the victims killed, on another thread once this request
-    /// is answered.
+    /// is answered. The same holds for the pages of `sparing`, the file of
+    /// the READ or WRITE that triggered the crash: a read through the page
+    /// cache (a private mmap, a handle opened before the rule) and a
+    /// write-through write hold its page locks until they are answered.
     /// - Returns: the processes signalled, and the pids named that did not exist.
     @discardableResult
-    func powerLoss(_ plan: PowerLossPlan, insideRequest: Bool) -> ProcessKiller.Victims {
+    func powerLoss(_ plan: PowerLossPlan, insideRequest: Bool, sparing: Inode? = nil) -> ProcessKiller.Victims {
         leader.yield()
         let found = ProcessKiller.find(plan.kill)
         let victims = found.pids
@@ -36,9 +39,10 @@ extension FileSystem {
             UndoRunner(fs: self, pinned: pinned).run(actions)
             for fd in pinned.values { Syscall.close(fd) }
         }
-        invalidatePages()
+        invalidatePages(sparing: sparing)
         let names = cachedNames()
         let finish: @Sendable () -> Void = { [self] in
+            if let sparing { invalidate([sparing]) }
             invalidate(names)
             ProcessKiller.signal(victims, SIGKILL)
         }

@@ -15,10 +15,11 @@ extension FileSystem {
         }
     }
 
-    /// Drops the kernel's cached pages and attributes of every inode.
-    func invalidatePages() {
+    /// Drops the kernel's cached pages and attributes of every inode but
+    /// `sparing` (see `powerLoss`).
+    func invalidatePages(sparing: Inode? = nil) {
         guard let se = faults.sessionPointer else { return }
-        for inode in inodes.snapshot() {
+        for inode in inodes.snapshot() where inode !== sparing {
             _ = fuse_lowlevel_notify_inval_inode(se, inodes.nodeid(of: inode), 0, 0)
         }
         _ = fuse_lowlevel_notify_inval_inode(se, fuse_ino_t(FUSE_ROOT_ID), 0, 0)

@@ -95,11 +95,11 @@ public enum FaultFSServer {
             fuse_session_new(args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, userdata.toOpaque())
         }
         guard let session else { return .failure(.mountFailed(mountpoint: config.mountpoint)) }
-        defer { fuse_session_destroy(session) }
-        // Runs before the destroy above: a crash's page drop still running
-        // off the workers uses the session. After the unmount its calls
-        // fail at once, so this is short; bounded all the same.
-        defer { _ = offWorker.waitUntilIdle(nanoseconds: 5_000_000_000) }
+        // A crash's page drop still running off the workers uses the
+        // session. After the unmount its calls fail at once, so this wait
+        // is short; if one is still stuck after 5 s, the session is left
+        // to the process's exit rather than freed under it.
+        defer { if offWorker.waitUntilIdle(nanoseconds: 5_000_000_000) { fuse_session_destroy(session) } }
         faults.session.store(UInt(bitPattern: UnsafeRawPointer(session)), ordering: .releasing)
 
         var control: ControlServer? = nil
