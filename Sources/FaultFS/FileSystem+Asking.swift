@@ -68,9 +68,17 @@ extension FileSystem {
         // of its own file, which its request may hold locked.
         case .crash(let plan):
             let pending = PendingRequest(req)
+            // Counted before the job starts, so that a crash already
+            // dropping pages elsewhere spares this file from now on.
+            if let file { crashesUnanswered.withLock { $0.append(file) } }
             offWorker.run { [self] in
                 powerLoss(plan, insideRequest: true, sparing: file)
                 fuse_reply_err(pending.req, EIO)
+                if let file {
+                    crashesUnanswered.withLock { list in
+                        if let i = list.firstIndex(where: { $0 === file }) { list.remove(at: i) }
+                    }
+                }
             }
         case .dropUnsynced:
             let pending = PendingRequest(req)

@@ -21,6 +21,10 @@ extension FileSystem {
     /// the READ or WRITE that triggered the crash: a read through the page
     /// cache (a private mmap, a handle opened before the rule) and a
     /// write-through write hold its page locks until they are answered.
+    /// The files of other crashes' triggers not yet answered are spared
+    /// too (`crashesUnanswered`): two crashes on READs of two files each
+    /// waited for the other's file, and hung the mount. Each of those
+    /// crashes drops its own file's pages once it has answered.
     /// - Returns: the processes signalled, and the pids named that did not exist.
     @discardableResult
     func powerLoss(_ plan: PowerLossPlan, insideRequest: Bool, sparing: Inode? = nil) -> ProcessKiller.Victims {
@@ -39,7 +43,7 @@ extension FileSystem {
             UndoRunner(fs: self, pinned: pinned).run(actions)
             for fd in pinned.values { Syscall.close(fd) }
         }
-        invalidatePages(sparing: sparing)
+        invalidatePages(sparing: crashesUnanswered.withLock { $0 } + (sparing.map { [$0] } ?? []))
         let names = cachedNames()
         let finish: @Sendable () -> Void = { [self] in
             if let sparing { invalidate([sparing]) }

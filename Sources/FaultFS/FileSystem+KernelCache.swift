@@ -16,10 +16,10 @@ extension FileSystem {
     }
 
     /// Drops the kernel's cached pages and attributes of every inode but
-    /// `sparing` (see `powerLoss`).
-    func invalidatePages(sparing: Inode? = nil) {
+    /// those in `sparing` (see `powerLoss`).
+    func invalidatePages(sparing: [Inode] = []) {
         guard let se = faults.sessionPointer else { return }
-        for inode in inodes.snapshot() where inode !== sparing {
+        for inode in inodes.snapshot() where !sparing.contains(where: { $0 === inode }) {
             _ = fuse_lowlevel_notify_inval_inode(se, inodes.nodeid(of: inode), 0, 0)
         }
         _ = fuse_lowlevel_notify_inval_inode(se, fuse_ino_t(FUSE_ROOT_ID), 0, 0)

@@ -31,6 +31,10 @@ final class FileSystem: Sendable {
     let threadGroups = Mutex([ThreadGroupSlot](repeating: ThreadGroupSlot(), count: ThreadGroupSlot.count))
     /// Where crashes and fsync-fails drop pages, never on a worker.
     let offWorker: OffWorker
+    /// Files of READs and WRITEs that a crash fired on and that are not
+    /// answered yet: they may hold those files' pages locked, so no
+    /// crash drops those pages before they are answered (`powerLoss`).
+    let crashesUnanswered = Mutex<[Inode]>([])
     /// The daemon's own credentials, restored after acting as a caller.
     private let ownUID: uid_t
     private let ownGID: gid_t

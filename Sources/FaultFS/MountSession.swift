@@ -95,11 +95,11 @@ public enum FaultFSServer {
             fuse_session_new(args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, userdata.toOpaque())
         }
         guard let session else { return .failure(.mountFailed(mountpoint: config.mountpoint)) }
-        // A crash's page drop still running off the workers uses the
-        // session. After the unmount its calls fail at once, so this wait
-        // is short; if one is still stuck after 5 s, the session is left
-        // to the process's exit rather than freed under it.
-        defer { if offWorker.waitUntilIdle(nanoseconds: 5_000_000_000) { fuse_session_destroy(session) } }
+        // Cleared when a crash's job off the workers could not be waited
+        // for (see below): the session is then left to the process's exit
+        // rather than freed under it.
+        var destroySession = true
+        defer { if destroySession { fuse_session_destroy(session) } }
         faults.session.store(UInt(bitPattern: UnsafeRawPointer(session)), ordering: .releasing)
 
         var control: ControlServer? = nil
@@ -159,6 +159,16 @@ public enum FaultFSServer {
         // from outside); libfuse's unmount would only complain about it.
         if MountTable.entry(at: paths.mountpoint)?.fileSystemType == "fuse.faultbench" {
             fuse_session_unmount(session)
+        }
+        // A crash's or fsync-fail's job may still run off the workers: it
+        // uses the session and the stash. After the unmount its kernel calls
+        // fail at once, so this is short. One stuck on a page lock is
+        // freed by ending the connection: closing the device (so the
+        // session, which would close it again, is not destroyed).
+        if !fs.offWorker.waitUntilIdle(nanoseconds: 5_000_000_000) {
+            Syscall.close(fuse_session_fd(session))
+            destroySession = false
+            _ = fs.offWorker.waitUntilIdle(nanoseconds: 2_000_000_000)
         }
         faults.durability.withLock { $0.unpinAll() }
         fs.removeStash()

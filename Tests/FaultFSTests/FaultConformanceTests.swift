@@ -865,6 +865,53 @@ extension MountTests {
             }
         }
 
+        /// Two power losses at once, on READs of two files through the page
+        /// cache (descriptors opened before the rule; a delay keeps both
+        /// READs in flight): each crash spared only its own file, so each
+        /// waited for the pages the other's READ held, and the mount hung.
+        @Test("two power losses at once on page-cache reads of two files do not wait for each other", .timeLimit(.minutes(2)))
+        func twoCrashesOnPageCacheReads() throws {
+            _ = try withFaultMount(setup: { b in
+                for i in 0..<2 { try T.put(b, "f\(i)", T.pattern(65_536, salt: i)) }
+            }) { m in
+                let got = try T.child("""
+                    import subprocess
+                    mnt, sock = sys.argv[1], sys.argv[2]
+                    connection = "/sys/fs/fuse/connections/%d" % os.minor(os.stat(mnt).st_dev)
+                    fds = [os.open(mnt + "/f%d" % i, os.O_RDONLY) for i in range(2)]
+                    plan = ("rules:\\n"
+                            "  - {name: slow, fault: delay, ms: 300, ops: [read], path: \\"f*\\"}\\n"
+                            "  - {name: pl, fault: power-loss, kill-caller: false, ops: [read], path: \\"f*\\"}\\n")
+                    assert ctl(sock, {"op": "arm", "plan": plan})["ok"]
+                    pids = []
+                    for fd in fds:
+                        pid = os.fork()
+                        if pid == 0:
+                            try: os.pread(fd, 4096, 0)
+                            except OSError: os._exit(3)
+                            os._exit(0)
+                        pids.append(pid)
+                    end, left, ended = time.time() + 10, set(pids), []
+                    while left and time.time() < end:
+                        for pid in list(left):
+                            done, status = os.waitpid(pid, os.WNOHANG)
+                            if done:
+                                left.discard(pid)
+                                ended.append(os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status))
+                        time.sleep(0.05)
+                    if left:
+                        mounted = os.path.exists(connection)
+                        if not mounted: subprocess.run(["mount", "-t", "fusectl", "none", "/sys/fs/fuse/connections"])
+                        with open(connection + "/abort", "w") as f: f.write("1")
+                        if not mounted: subprocess.run(["umount", "/sys/fs/fuse/connections"])
+                        for pid in left: os.waitpid(pid, 0)
+                    print(json.dumps({"r": "hung" if left else "ok", "ended": sorted(ended)}))
+                    """, [m.mountPoint, m.socketPath], timeout: 60)
+                #expect(got["r"] as? String == "ok", "the two crashes waited for each other: \(got)")
+                #expect(got["ended"] as? [Int] == [3, 3], "both reads should fail with EIO: \(got)")
+            }
+        }
+
         /// Two readers and an fsync-ing writer per file, 6 s; aborts the
         /// connection through fusectl if they hang. argv[2], when not "0",
         /// is the daemon's pid: its address space is first capped at what
