@@ -65,7 +65,8 @@ extension FileSystem {
         // So they are carried out, and the request answered, on a thread of
         // their own, and the worker goes back to the device. The caller
         // still gets its EIO only after the pages are gone, but for those
-        // of its own file, which its request may hold locked.
+        // of its own file, which its request may hold locked, and of other
+        // crashes' files not answered yet (see `powerLoss`).
         case .crash(let plan):
             let pending = PendingRequest(req)
             // Counted before the job starts, so that a crash already
