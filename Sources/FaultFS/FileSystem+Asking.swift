@@ -50,11 +50,12 @@ extension FileSystem {
 
     /// Carries out an action that replaces the call, answering the request:
     /// an errno, a crash, or an fsync-fail's lost data (of `file`). A READ
-    /// or WRITE passes its `file`, whose pages a crash drops only once the
-    /// request is answered (see `powerLoss`).
+    /// or WRITE passes its file as `pagesHeld`: the kernel may hold that
+    /// file's pages locked until the request is answered, so a crash drops
+    /// them only after (see `powerLoss`).
     /// - Returns: true if the request was answered; false for an action
     ///   the operation carries out itself.
-    func answerInstead(_ req: fuse_req_t, _ action: CallAction, file: Inode? = nil) -> Bool {
+    func answerInstead(_ req: fuse_req_t, _ action: CallAction, file: Inode? = nil, pagesHeld: Inode? = nil) -> Bool {
         guard action.replacesCall else { return false }
         switch action {
         case .refuse(let code):
@@ -71,13 +72,13 @@ extension FileSystem {
             let pending = PendingRequest(req)
             // Counted before the job starts, so that a crash already
             // dropping pages elsewhere spares this file from now on.
-            if let file { crashesUnanswered.withLock { $0.append(file) } }
+            if let pagesHeld { crashesUnanswered.withLock { $0.append(pagesHeld) } }
             offWorker.run { [self] in
-                powerLoss(plan, insideRequest: true, sparing: file)
+                powerLoss(plan, insideRequest: true, sparing: pagesHeld)
                 fuse_reply_err(pending.req, EIO)
-                if let file {
+                if let pagesHeld {
                     crashesUnanswered.withLock { list in
-                        if let i = list.firstIndex(where: { $0 === file }) { list.remove(at: i) }
+                        if let i = list.firstIndex(where: { $0 === pagesHeld }) { list.remove(at: i) }
                     }
                 }
             }

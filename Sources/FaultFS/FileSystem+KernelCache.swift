@@ -7,7 +7,8 @@ import FaultEngine
 /// Dropping what the kernel cached (pages, attributes, names) when a rule
 /// or a crash has made it wrong.
 extension FileSystem {
-    /// Drops the kernel's cached pages, attributes and names of these inodes.
+    /// Drops the kernel's cached pages and attributes of these inodes (not
+    /// the names that lead to them: see `invalidate(_ names:)`).
     func invalidate(_ list: [Inode]) {
         guard let se = faults.sessionPointer else { return }
         for inode in list {

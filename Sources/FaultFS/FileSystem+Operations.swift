@@ -301,7 +301,7 @@ extension FileSystem {
         let file = OpenFile.from(fi)
         let action = faultsArmed ? fault(.read, req, inode: file.inode, offset: offset, length: size) : .perform
         guard case .read(let count, let corruption) = action else {
-            if answerInstead(req, action, file: file.inode) { return }
+            if answerInstead(req, action, pagesHeld: file.inode) { return }
             // libfuse reads straight from the descriptor into its reply buffer.
             var buffers = cfuse_bufvec_fd(file.fd, size, offset)
             fuse_reply_data(req, &buffers, fuse_buf_copy_flags(rawValue: 0))
@@ -325,7 +325,7 @@ extension FileSystem {
         var victim: Int32? = nil
         if faultsArmed {
             let action = fault(.write, req, inode: file.inode, offset: offset, length: size)
-            if answerInstead(req, action, file: file.inode) { return }
+            if answerInstead(req, action, pagesHeld: file.inode) { return }
             if case .write(let cut, let all, let pid) = action { (stored, claimsAll, victim) = (cut, all, pid) }
         }
         let result: Result<Int, Errno>
