@@ -252,8 +252,8 @@ extension MountTests {
         /// A read-only descriptor of a file whose rules act only on writes
         /// reads through the page cache (random reads are as fast as on an
         /// untargeted file), yet never shows a byte the backing file does not
-        /// hold: a direct-I/O write through another descriptor drops the
-        /// pages it passed by, a torn one's included. A read rule armed while
+        /// hold: after a direct-I/O write through another descriptor, a torn
+        /// one included, the kernel drops the pages it passed by. A read rule armed while
         /// it is open is reported as missing some of its reads
         /// (`cached_open`), and a descriptor opened after it is served
         /// exactly: an `nth: 2` rule damages its second read, not its first.
@@ -285,14 +285,15 @@ extension MountTests {
         }
 
         /// Read-only descriptors of a write-targeted file keep the pages that
-        /// earlier ones read (keep_cache), except after a direct-I/O write
-        /// that came while none was open to have its pages dropped. The
-        /// kernel's own check (auto_inval_data: the mtime or size moved) does
-        /// not see a rewrite of the same size whose mtime is then set back,
-        /// as `cp -p`, `tar -x` or `touch -r` do; a reopened descriptor then
-        /// read the old bytes.
+        /// earlier ones read (keep_cache). A rewrite of the same size whose
+        /// mtime is then set back, as `cp -p`, `tar -x` or `touch -r` do,
+        /// escapes the kernel's check on reads (auto_inval_data: the mtime or
+        /// size moved); what keeps a reopened descriptor right is the kernel
+        /// dropping the pages after each direct-I/O write. (This passes on
+        /// this kernel; no kernel without that drop was at hand to see it
+        /// fail.)
         @Test("a read-only descriptor opened after a rewrite (same size, mtime set back) reads the new bytes")
-        func reopenAfterUncachedWrite() throws {
+        func reopenAfterSameSizeRewrite() throws {
             _ = try withFaultMount(plan: Self.writesOnly, setup: { b in try T.put(b, "f", "aaaa") }) { m in
                 let got = try T.child("""
                     p = sys.argv[1] + "/f"
