@@ -23,21 +23,7 @@ public final class PatternProbe {
     ///
     /// - Throws: when none is an executable file (the tests then fail, never skip).
     public static func path() throws -> String {
-        if let override = getenv("PATTERN_PROBE_BIN").map({ String(cString: $0) }), !override.isEmpty {
-            guard FaultbenchBinary.isExecutable(override) else {
-                throw SupportError("PATTERN_PROBE_BIN is '\(override)', which is not an executable file.")
-            }
-            return override
-        }
-        var candidates: [String] = []
-        let testBundle = canonicalPath("/proc/self/exe")
-        if let slash = testBundle.lastIndex(of: "/") {
-            candidates.append(String(testBundle[..<slash]) + "/pattern-probe")
-        }
-        candidates.append(FaultbenchBinary.packageRoot + "/.build/debug/pattern-probe")
-        if let found = candidates.first(where: FaultbenchBinary.isExecutable) { return found }
-        throw SupportError(
-            "no pattern-probe binary: looked at \(candidates.joined(separator: " and ")); build it with `swift build --build-tests` or set PATTERN_PROBE_BIN.")
+        try BuiltExecutable.path("pattern-probe", override: "PATTERN_PROBE_BIN")
     }
 
     /// Starts `pattern-probe ARGUMENTS` (see Tests/PatternProbe/main.swift).
